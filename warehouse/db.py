@@ -1,0 +1,143 @@
+"""Open the DuckDB warehouse safely and run the project's `.sql` files with bound parameters.
+
+DuckDB allows one writer process per file; a second process fails at once with
+`Could not set lock on file`. Every opener therefore takes an exclusive advisory lock on a
+sibling `<file>.lock` first and *waits* for it (with a deadline and a message naming who
+holds it), so two Dagster runs, a run and the CLI, or a backfill's partitions queue on the
+warehouse instead of failing or spinning inside DuckDB's own retry loop.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import socket
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SQL_DIR = Path(__file__).parent / "sql"
+DEFAULT_LOCK_TIMEOUT_S = 1800.0
+DEV_HASH_KEY = "credit-lists-development-key"  # not a secret: set CREDIT_HASH_KEY in production
+
+
+class WarehouseBusy(RuntimeError):
+    """Raised when the warehouse lock is not free before the deadline."""
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of `warehouse/sql/<name>.sql` (name may contain a sub-folder)."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL model {path}")
+    return path.read_text(encoding="utf-8")
+
+
+_PARAM = re.compile(r"(?<![:$\w])\$([A-Za-z_]\w*)")
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> None:
+    """Execute every statement of a `.sql` file, binding `$name` parameters it uses.
+
+    Statements are separated by lines that hold only `;`-terminated SQL; each statement gets
+    only the parameters it mentions, since DuckDB rejects unused named parameters.
+    """
+    for statement in split_statements(sql_text(name)):
+        execute(con, statement, params or {})
+
+
+def query(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None):
+    """Run a single-statement `.sql` file and return the DuckDB relation's rows as dicts."""
+    (statement,) = split_statements(sql_text(name))
+    cur = execute(con, statement, params or {})
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def execute(con: duckdb.DuckDBPyConnection, statement: str, params: Mapping[str, Any]):
+    used = {m for m in _PARAM.findall(_strip_comments(statement))}
+    missing = used - params.keys()
+    if missing:
+        raise KeyError(f"SQL parameters not supplied: {sorted(missing)}")
+    return con.execute(statement, {k: params[k] for k in used}) if used else con.execute(statement)
+
+
+def _strip_comments(sql: str) -> str:
+    sql = re.sub(r"--[^\n]*", "", sql)
+    return re.sub(r"'(?:[^']|'')*'", "''", sql)
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split on `;` at the end of a line (outside string literals the project never does that)."""
+    parts = re.split(r";[ \t]*(?:--[^\n]*)?\n", sql + "\n")
+    return [p.strip() for p in parts if _strip_comments(p).strip()]
+
+
+@contextmanager
+def _file_lock(lock_path: Path, timeout_s: float) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout_s
+        delay = 0.05
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+                    raise WarehouseBusy(
+                        f"warehouse {lock_path.with_suffix('')} is still in use by {holder} after "
+                        f"{timeout_s:.0f}s; wait for that run to finish or stop it, then retry"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def configure(con: duckdb.DuckDBPyConnection) -> None:
+    """Settings and macros every connection needs (tests call it on in-memory databases)."""
+    threads = os.environ.get("CREDIT_DUCKDB_THREADS")
+    memory = os.environ.get("CREDIT_DUCKDB_MEMORY_LIMIT")
+    if threads:
+        con.execute("SET threads = $t", {"t": int(threads)})
+    if memory:
+        con.execute("SET memory_limit = $m", {"m": memory})
+    con.execute("SET preserve_insertion_order = true")
+    # The keyed hash of identity and phone numbers; production sets its own secret key.
+    con.execute("SET VARIABLE credit_hash_key = $k", {"k": os.environ.get("CREDIT_HASH_KEY", DEV_HASH_KEY)})
+    run_sql(con, "macros")
+
+
+@contextmanager
+def connect(path: Path | str, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse for writing, holding the cross-process lock for the whole block."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _file_lock(path.with_name(path.name + ".lock"), timeout_s):
+        con = duckdb.connect(str(path))
+        try:
+            configure(con)
+            yield con
+        finally:
+            con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}
+        ).fetchone()[0]
+    )

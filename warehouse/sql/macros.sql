@@ -1,0 +1,90 @@
+-- Scalar macros shared by every model. Loaded on every connection (warehouse/db.py).
+-- Data values never reach SQL text: every model calls these on columns or bound parameters.
+
+-- Full-width ASCII (U+FF01..U+FF5E) to half-width, ideographic space to a space.
+CREATE OR REPLACE MACRO to_halfwidth(x) AS
+    translate(replace(x, '　', ' '), '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～', '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~');
+
+-- Trimmed text, or NULL for the placeholders the 双公示 feeds use for "no value".
+CREATE OR REPLACE MACRO norm_text(x) AS (
+    CASE
+        WHEN x IS NULL THEN NULL
+        WHEN regexp_replace(trim(replace(CAST(x AS VARCHAR), '　', ' ')), '\s+', '', 'g')
+             IN ('', '——', '--', '－－', '—', '-', '无', '/', '／')
+            THEN NULL
+        ELSE trim(replace(CAST(x AS VARCHAR), '　', ' '))
+    END
+);
+
+-- A date in any of the accepted spellings (YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, a date-time,
+-- 2026年1月5日, or an Excel serial day number); NULL when it is none of them.
+CREATE OR REPLACE MACRO parse_date(x) AS (
+    CASE
+        WHEN norm_text(x) IS NULL THEN NULL
+        WHEN regexp_full_match(norm_text(x), '\d{5}(\.0+)?')
+            THEN CAST(DATE '1899-12-30' + CAST(CAST(norm_text(x) AS DOUBLE) AS INTEGER) AS DATE)
+        WHEN regexp_full_match(norm_text(x), '\d{8}')
+            THEN CAST(try_strptime(norm_text(x), '%Y%m%d') AS DATE)
+        WHEN regexp_full_match(norm_text(x), '\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?')
+            THEN CAST(try_strptime(split_part(split_part(norm_text(x), ' ', 1), 'T', 1), '%Y-%m-%d') AS DATE)
+        WHEN regexp_full_match(norm_text(x), '\d{4}/\d{1,2}/\d{1,2}')
+            THEN CAST(try_strptime(norm_text(x), '%Y/%m/%d') AS DATE)
+        WHEN regexp_full_match(norm_text(x), '\d{4}年\d{1,2}月\d{1,2}日')
+            THEN CAST(try_strptime(norm_text(x), '%Y年%m月%d日') AS DATE)
+        ELSE NULL
+    END
+);
+
+-- A non-negative or negative decimal amount; thousands separators and full-width digits allowed.
+CREATE OR REPLACE MACRO parse_decimal(x) AS
+    TRY_CAST(replace(to_halfwidth(norm_text(x)), ',', '') AS DECIMAL(18, 6));
+
+-- 统一社会信用代码 normalisation (GB 32100): trim, full-width to ASCII, upper-case,
+-- drop spaces and dashes.
+CREATE OR REPLACE MACRO norm_uscc(x) AS
+    nullif(upper(regexp_replace(to_halfwidth(norm_text(x)), '[\s\-—－]', '', 'g')), '');
+
+-- GB 32100-2015 check character. Letter prefixes in positions 1-8 are allowed, as the
+-- standard's amendments allow (python-stdnum rejects them).
+CREATE OR REPLACE MACRO uscc_valid(code) AS (
+    code IS NOT NULL
+    AND regexp_full_match(code, '[0-9A-HJ-NP-RTUWXY]{18}')
+    AND substr(
+        '0123456789ABCDEFGHJKLMNPQRTUWXY',
+        CAST((31 - list_sum(list_transform(
+            range(1, 18),
+            lambda i: (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, i, 1)) - 1)
+                      * [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28][i]
+        )) % 31) % 31 + 1 AS BIGINT),
+        1
+    ) = substr(code, 18, 1)
+);
+
+-- GB 11643 resident identity number: province prefix, a real birth date, and the check digit.
+CREATE OR REPLACE MACRO ric_valid(id) AS (
+    id IS NOT NULL
+    AND regexp_full_match(id, '[1-9]\d{16}[0-9X]')
+    AND CAST(substr(id, 1, 2) AS INTEGER) IN (
+        11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
+        50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83)
+    AND try_strptime(substr(id, 7, 8), '%Y%m%d') IS NOT NULL
+    AND substr(
+        '10X98765432',
+        CAST(list_sum(list_transform(
+            range(1, 18),
+            lambda i: CAST(substr(id, i, 1) AS INTEGER)
+                      * [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][i]
+        )) % 11 + 1 AS BIGINT),
+        1
+    ) = substr(id, 18, 1)
+);
+
+-- Names as complaint linking compares them: trimmed, half-width, no spaces, （） as ().
+CREATE OR REPLACE MACRO norm_name(x) AS
+    nullif(regexp_replace(to_halfwidth(norm_text(x)), '\s+', '', 'g'), '');
+
+-- A keyed hash for identity numbers and phone numbers: the clear value never leaves the
+-- raw layer. The key is set per connection from CREDIT_HASH_KEY (warehouse/db.py).
+CREATE OR REPLACE MACRO keyed_hash(x) AS
+    CASE WHEN norm_text(x) IS NULL THEN NULL
+         ELSE sha256(getvariable('credit_hash_key') || '|' || upper(to_halfwidth(norm_text(x)))) END;
