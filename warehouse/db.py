@@ -122,7 +122,9 @@ def configure(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def connect(path: Path | str, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path | str, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse for writing, holding the cross-process lock for the whole block."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
