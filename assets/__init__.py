@@ -1,0 +1,1 @@
+"""Dagster assets, checks and resources, one module per stage; thin wrappers over `warehouse/`."""

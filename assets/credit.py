@@ -1,0 +1,65 @@
+"""Credit group: scores, tiers, reason codes and the red/black lists as of the partition date."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.partitions import as_of, as_of_partitions
+from assets.resources import WarehouseResource
+from data_contracts import INCOMING_DATASETS
+from warehouse.credit import compute_credit
+from warehouse.policy import load_policy
+
+CREDIT_TABLES = {
+    "merchants": "商户维表：规范化统一社会信用代码、名称、行政区划、行业、主体类型。Merchant dimension keyed by normalised USCC.",
+    "penalties_resolved": "处罚解析：最新送达为准、撤销、严重程度、公示期与信用修复。Penalties after corrections, revocations, severity, disclosure windows and repairs.",
+    "permits_resolved": "许可解析：最新送达为准，T 日是否有效。Permits after corrections, with validity at T.",
+    "commitments_resolved": "信用承诺解析：最新送达为准，认定日期。Commitments after corrections, with the effective judgement date.",
+    "complaints_linked": "投诉关联：按信用代码或唯一名称关联商户，受理与未解决状态。Complaints linked to merchants, accepted/unresolved flags.",
+    "merchant_credit": "商户信用：分数、等级（A/B/C/D）、原因代码、政策版本。Score, tier, reason codes and policy version per merchant.",
+    "black_list": "失信黑名单：触发条件、列入日期、预计移出日期、依据文书。Black list with triggers, dates and basis documents.",
+    "red_list": "诚信红名单：列入日期、有效期至、理由。Red list with listing dates and reasons.",
+    "list_history": "名单变动：两次评估之间的列入与移出及原因。Entries and exits of both lists between evaluations.",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            name,
+            group_name="credit",
+            deps=list(INCOMING_DATASETS),
+            description=desc,
+            kinds={"duckdb", "sql"},
+            owners=["team:credit-supervision"],
+            partitions_def=as_of_partitions,
+        )
+        for name, desc in CREDIT_TABLES.items()
+    ],
+    partitions_def=as_of_partitions,
+    can_subset=False,
+    name="credit_tables",
+)
+def credit_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """All credit tables for T in one transaction of SQL models, so they always agree."""
+    policy = load_policy()
+    with warehouse.connect() as con:
+        summary = compute_credit(con, as_of(context), policy)
+        tiers = con.execute(
+            "SELECT tier, count(*) FROM merchant_credit WHERE as_of = $t GROUP BY tier ORDER BY tier",
+            {"t": as_of(context)},
+        ).fetchall()
+        counts = {
+            name: con.execute(f"SELECT count(*) FROM {name} WHERE as_of = $t", {"t": as_of(context)}).fetchone()[0]
+            for name in CREDIT_TABLES
+        }
+    for name in CREDIT_TABLES:
+        metadata: dict[str, dg.RawMetadataValue] = {
+            "rows": counts[name],
+            "as_of": str(as_of(context)),
+            "policy_version": policy.version,
+        }
+        if name == "merchant_credit":
+            metadata["tiers"] = dg.MetadataValue.json({t: n for t, n in tiers})
+            metadata["summary"] = dg.MetadataValue.json(summary)
+        yield dg.MaterializeResult(asset_key=name, metadata=metadata)

@@ -1,0 +1,107 @@
+"""Compile a contract into the typed projection and the row rules of the validate stage.
+
+The output is SQL text made only from the contract (field names, rule ids, rule
+expressions written in the contract) plus a dict of bound parameters for the values
+(allowed-value lists, patterns, minimums): no data value is ever formatted into SQL.
+The expressions use the macros of `warehouse/sql/macros.sql`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from data_contracts.contract import Contract, Field
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    typed_select: str  # "<expr> AS <column>, ..." over a raw row, raw values kept as _raw_<field>
+    record_select: str  # the raw row as a JSON object, privacy fields replaced by their hash
+    typed_columns: list[str]  # the validated table's data columns, in order
+    rule_cases: list[tuple[str, str]]  # (rule id, SQL boolean that is TRUE when the row fails)
+    params: dict[str, object]
+
+    @property
+    def failed_rules_sql(self) -> str:
+        cases = ", ".join(f"CASE WHEN {cond} THEN '{rule}' END" for rule, cond in self.rule_cases)
+        return f"list_filter([{cases}], lambda r: r IS NOT NULL)"
+
+
+def _typed_expr(f: Field) -> str:
+    col = f"r.{f.name}"
+    if f.privacy == "hash":
+        return f"keyed_hash({col})"
+    if f.check == "uscc":
+        return f"norm_uscc({col})"
+    if f.logical_type == "date":
+        return f"parse_date({col})"
+    if f.logical_type == "number":
+        return f"CAST(parse_decimal({col}) AS {f.physical_type})"
+    if f.logical_type == "array":
+        return (
+            f"list_filter(list_transform(regexp_split_to_array(norm_text({col}), '[;；]'), "
+            f"lambda v: trim(v)), lambda v: v <> '')"
+        )
+    return f"norm_text({col})"
+
+
+def _typed_name(f: Field) -> str:
+    return f"{f.name}_hash" if f.privacy == "hash" else f.name
+
+
+def compile_rules(contract: Contract) -> CompiledRules:
+    ds = contract.dataset
+    params: dict[str, object] = {}
+    typed: list[str] = []
+    cases: list[tuple[str, str]] = []
+    for f in contract.fields:
+        if f.privacy != "drop":
+            typed.append(f"{_typed_expr(f)} AS {_typed_name(f)}")
+    columns = [t.rsplit(" AS ", 1)[1] for t in typed]
+    typed += [f"r.{f.name} AS _raw_{f.name}" for f in contract.fields]
+    for f in contract.fields:
+        raw = f"norm_text(_raw_{f.name})"
+        value = _typed_name(f)
+        rid = f"{ds}.{f.name}"
+        if f.required:
+            missing = f"{raw} IS NULL" if f.privacy else f"{value} IS NULL"
+            if f.logical_type == "array":
+                missing = f"({value} IS NULL OR len({value}) = 0)"
+            cases.append((f"{rid}.required", missing))
+        if f.logical_type == "date":
+            cases.append((f"{rid}.date", f"{raw} IS NOT NULL AND {value} IS NULL"))
+        if f.logical_type == "number":
+            cases.append((f"{rid}.number", f"{raw} IS NOT NULL AND {value} IS NULL"))
+            if f.minimum is not None:
+                key = f"min_{f.name}"
+                params[key] = f.minimum
+                cases.append((f"{rid}.minimum", f"{value} < ${key}"))
+        if f.check == "uscc":
+            cases.append((f"{rid}.uscc", f"{value} IS NOT NULL AND NOT uscc_valid({value})"))
+        if f.check == "ric":
+            ident = f"upper(to_halfwidth({raw}))"
+            cases.append((f"{rid}.ric", f"length({ident}) = 18 AND NOT ric_valid({ident})"))
+        if f.allowed_values is not None:
+            key = f"allowed_{f.name}"
+            params[key] = list(f.allowed_values)
+            if f.logical_type == "array":
+                cond = f"len(list_filter({value}, lambda v: NOT list_contains(${key}, v))) > 0"
+            else:
+                cond = f"{value} IS NOT NULL AND NOT list_contains(${key}, {value})"
+            cases.append((f"{rid}.allowed_values", cond))
+        if f.pattern:
+            key = f"pattern_{f.name}"
+            params[key] = f.pattern.removeprefix("^").removesuffix("$")
+            cases.append((f"{rid}.pattern", f"{value} IS NOT NULL AND NOT regexp_full_match({value}, ${key})"))
+    for rule in contract.explicit_row_rules:
+        cases.append((rule.id, f"({rule.sql})"))
+    record_fields = []
+    for f in contract.fields:
+        if f.privacy:
+            record_fields.append(f"'{f.name}': keyed_hash(_raw_{f.name})")
+        else:
+            record_fields.append(f"'{f.name}': _raw_{f.name}")
+    record_fields.append("'_extra': _raw__extra")
+    record = "to_json({" + ", ".join(record_fields) + "})"
+    typed.append("r._extra AS _raw__extra")
+    return CompiledRules(", ".join(typed), record, columns, cases, params)

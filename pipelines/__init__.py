@@ -1,0 +1,1 @@
+"""Assembly only: Dagster Definitions, jobs, schedules, sensors and the CLI."""

@@ -1,0 +1,211 @@
+"""The ingest stage: every new landing file of a dataset into `raw_<dataset>`, with accounting.
+
+Each file is loaded in its own transaction together with its `ingest_files` row, so a crash
+leaves either the whole file or nothing, and the next run picks it up again. A file that
+cannot be read is recorded as refused with the reason, and the other files go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from data_contracts import Contract, incoming_contract
+from data_contracts.contract import LINEAGE_COLUMNS, header_map, normalise_header
+from warehouse.db import query, run_sql
+from warehouse.landing import LandingFile, discover, sha256_of
+from warehouse.readers import FileRefused, read_file
+
+log = logging.getLogger(__name__)
+UNREAD = "-"  # sha256 placeholder for files refused without reading them (links, wrong type)
+
+
+@dataclass
+class IngestSummary:
+    dataset: str
+    files_ingested: int = 0
+    rows_read: int = 0
+    rows_parse_rejected: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    skipped_changing: list[str] = field(default_factory=list)
+
+
+def raw_columns(contract: Contract) -> list[tuple[str, str]]:
+    """Raw tables keep every mapped field as text, the unmapped columns as JSON, and lineage."""
+    return [(f.name, "VARCHAR") for f in contract.fields] + [("_extra", "JSON")] + list(LINEAGE_COLUMNS)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, datasets: tuple[str, ...]) -> None:
+    run_sql(con, "ingest/schema")
+    for ds in datasets:
+        cols = ", ".join(f"{name} {typ}" for name, typ in raw_columns(incoming_contract(ds)))
+        con.execute(f"CREATE TABLE IF NOT EXISTS raw_{ds} ({cols})")
+
+
+def ingest_dataset(
+    con: duckdb.DuckDBPyConnection, landing_root: Path, dataset: str, run_id: str, as_of: date
+) -> IngestSummary:
+    contract = incoming_contract(dataset)
+    summary = IngestSummary(dataset)
+    known = query(con, "ingest/known_files", {"dataset": dataset})
+    known_pairs = {(k["path"], k["sha256"]) for k in known}
+    first_path_of = {}
+    for k in known:
+        if k["status"] not in ("refused", "duplicate"):
+            first_path_of.setdefault(k["sha256"], k["path"])
+
+    for lf in discover(landing_root, dataset):
+        if lf.refused:
+            if (lf.rel_path, UNREAD) not in known_pairs:
+                _record(con, lf, UNREAD, run_id, as_of, status="refused", reason=lf.refused)
+                known_pairs.add((lf.rel_path, UNREAD))
+            summary.refused[lf.rel_path] = lf.refused
+            continue
+        before = lf.path.stat()
+        sha = sha256_of(lf.path)
+        if (lf.rel_path, sha) in known_pairs:
+            continue
+        if sha in first_path_of:
+            reason = (
+                f"same bytes as {first_path_of[sha]} (sha256 {sha[:12]}…), already ingested; not read again"
+            )
+            _record(con, lf, sha, run_id, as_of, status="duplicate", reason=reason)
+            known_pairs.add((lf.rel_path, sha))
+            summary.duplicates.append(lf.rel_path)
+            continue
+        outcome = _ingest_file(con, contract, lf, sha, before, run_id, as_of)
+        known_pairs.add((lf.rel_path, sha))
+        if isinstance(outcome, str):
+            if outcome == "changing":
+                known_pairs.discard((lf.rel_path, sha))
+                summary.skipped_changing.append(lf.rel_path)
+            else:
+                summary.refused[lf.rel_path] = outcome
+            continue
+        first_path_of[sha] = lf.rel_path
+        read, rejected = outcome
+        summary.files_ingested += 1
+        summary.rows_read += read
+        summary.rows_parse_rejected += rejected
+    return summary
+
+
+def _ingest_file(con, contract: Contract, lf: LandingFile, sha: str, before, run_id: str, as_of: date):
+    """(rows read, rows rejected by the parser), or the reason the file was not ingested."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = read_file(con, lf.path, lf.file_type or "")
+        file_seq = con.execute("SELECT nextval('ingest_file_seq')").fetchone()[0]
+        _insert_raw(con, contract, result.headers, file_seq, sha, lf.rel_path, run_id)
+        accepted = con.execute("SELECT count(*) FROM _incoming").fetchone()[0]
+        rejected = con.execute("SELECT count(*) FROM _rejects").fetchone()[0]
+        params = {
+            "dataset": contract.dataset,
+            "path": lf.rel_path,
+            "file_seq": file_seq,
+            "sha256": sha,
+            "run_id": run_id,
+        }
+        run_sql(con, "ingest/parse_rejects_to_quarantine", params)
+        after = lf.path.stat()
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            con.execute("ROLLBACK")
+            log.warning(
+                "%s: %s changed while it was read; it will be read again next run",
+                contract.dataset,
+                lf.rel_path,
+            )
+            return "changing"
+        run_sql(
+            con,
+            "ingest/record_file",
+            {
+                **params,
+                "file_type": lf.file_type,
+                "encoding": result.encoding,
+                "size_bytes": after.st_size,
+                "rows_read": accepted + rejected,
+                "rows_accepted": accepted,
+                "rows_quarantined": rejected,
+                "status": "ingested",
+                "reason": None,
+                "as_of": as_of,
+            },
+        )
+        con.execute("COMMIT")
+        return accepted + rejected, rejected
+    except FileRefused as exc:
+        con.execute("ROLLBACK")
+        reason = str(exc)
+    except (duckdb.Error, OSError, ValueError) as exc:
+        con.execute("ROLLBACK")
+        reason = f"could not be read ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+    log.warning("%s: refused %s: %s", contract.dataset, lf.rel_path, reason)
+    _record(con, lf, sha, run_id, as_of, status="refused", reason=reason)
+    return reason
+
+
+def _insert_raw(con, contract: Contract, headers: list[str], file_seq: int, sha: str, path: str, run_id: str):
+    mapping = header_map(contract)
+    by_field: dict[str, list[int]] = {}
+    extras: list[int] = []
+    for i, cell in enumerate(headers):
+        key = normalise_header(cell or "")
+        target = mapping.get(key) or mapping.get(key.lower())
+        if target:
+            by_field.setdefault(target, []).append(i)
+        else:
+            extras.append(i)
+    selects = []
+    for f in contract.fields:
+        idx = by_field.get(f.name, [])
+        if not idx:
+            selects.append("NULL")
+        elif len(idx) == 1:
+            selects.append(f"c{idx[0]}")
+        else:
+            selects.append("COALESCE(" + ", ".join(f"norm_text(c{i})" for i in idx) + ")")
+    params: dict[str, object] = {"file_seq": file_seq, "sha256": sha, "path": path, "run_id": run_id}
+    if extras:
+        pairs = []
+        for n, i in enumerate(extras):
+            params[f"h{n}"] = headers[i] or f"column_{i + 1}"
+            pairs.append(f"$h{n}, c{i}")
+        extra_sql = "json_object(" + ", ".join(pairs) + ")"
+    else:
+        extra_sql = "NULL"
+    columns = [f.name for f in contract.fields] + [c for c, _ in LINEAGE_COLUMNS]
+    con.execute(
+        f"INSERT INTO raw_{contract.dataset} ({', '.join(columns)}, _extra) "
+        f"SELECT {', '.join(selects)}, $file_seq, $sha256, $path, _row_number, $run_id, {extra_sql} FROM _incoming",
+        params,
+    )
+
+
+def _record(con, lf: LandingFile, sha: str, run_id: str, as_of: date, *, status: str, reason: str) -> None:
+    file_seq = con.execute("SELECT nextval('ingest_file_seq')").fetchone()[0]
+    run_sql(
+        con,
+        "ingest/record_file",
+        {
+            "file_seq": file_seq,
+            "path": lf.rel_path,
+            "sha256": sha,
+            "dataset": lf.dataset,
+            "file_type": lf.file_type,
+            "encoding": None,
+            "size_bytes": lf.path.lstat().st_size if lf.path.exists() or lf.path.is_symlink() else None,
+            "rows_read": 0,
+            "rows_accepted": 0,
+            "rows_quarantined": 0,
+            "status": status,
+            "reason": reason,
+            "run_id": run_id,
+            "as_of": as_of,
+        },
+    )

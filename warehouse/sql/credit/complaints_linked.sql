@@ -1,0 +1,57 @@
+-- Complaints as of T linked to merchants (credit-policy.md section 2): by the respondent's
+-- USCC, or, when that is blank, by exact normalised name when exactly one merchant has that
+-- name (`name_matches` says how many did). Unlinked complaints stay, counted but not scored.
+-- Complainant fields never reach this table.
+CREATE TABLE IF NOT EXISTS complaints_linked (
+    as_of DATE NOT NULL,
+    complaint_no VARCHAR,
+    registered_on DATE,
+    respondent_name VARCHAR,
+    respondent_uscc VARCHAR,
+    uscc VARCHAR,
+    link_method VARCHAR,
+    name_matches INTEGER,
+    channel VARCHAR,
+    category VARCHAR,
+    handling_status VARCHAR,
+    closed_on DATE,
+    accepted BOOLEAN,
+    unresolved BOOLEAN,
+    in_window BOOLEAN
+);
+
+DELETE FROM complaints_linked WHERE as_of = $as_of;
+
+INSERT INTO complaints_linked BY NAME
+WITH name_index AS (
+    SELECT name_key, min(uscc) AS uscc, CAST(count(DISTINCT uscc) AS INTEGER) AS merchants
+    FROM (SELECT uscc, unnest(names) AS name_key FROM merchants WHERE as_of = $as_of)
+    GROUP BY name_key
+)
+SELECT
+    $as_of AS as_of,
+    c.complaint_no,
+    c.registered_on,
+    c.respondent_name,
+    c.respondent_uscc,
+    CASE
+        WHEN c.respondent_uscc IS NOT NULL THEN c.respondent_uscc
+        WHEN n.merchants = 1 THEN n.uscc
+    END AS uscc,
+    CASE
+        WHEN c.respondent_uscc IS NOT NULL THEN 'uscc'
+        WHEN n.merchants = 1 THEN 'name'
+    END AS link_method,
+    CASE WHEN c.respondent_uscc IS NULL THEN coalesce(n.merchants, 0) END AS name_matches,
+    c.channel,
+    c.category,
+    c.handling_status,
+    c.closed_on,
+    NOT coalesce(list_contains($complaints_not_accepted_statuses, c.handling_status), false) AS accepted,
+    coalesce(list_contains($complaints_unresolved_statuses, c.handling_status), false)
+        OR (coalesce(list_contains($complaints_pending_statuses, c.handling_status), false)
+            AND $as_of - c.registered_on > $complaints_pending_max_days) AS unresolved,
+    c.registered_on > $as_of - $complaints_window_days AS in_window
+FROM credit_complaints_known AS c
+LEFT JOIN name_index AS n
+    ON c.respondent_uscc IS NULL AND n.name_key = norm_name(c.respondent_name);

@@ -1,0 +1,28 @@
+-- Type and judge every row of the dataset's pending files (status 'ingested').
+-- Template: {table}, {typed_select}, {failed_rules} and {record} are filled from the
+-- dataset's contract by data_contracts/rules.py (identifiers and contract-written rule
+-- expressions only); every value (allowed lists, patterns, dates, thresholds) is bound.
+CREATE OR REPLACE TABLE staged_{table} AS
+WITH pending AS (
+    SELECT file_seq, rows_read, rows_quarantined AS parse_rejects
+    FROM ingest_files
+    WHERE dataset = $dataset AND status = 'ingested'
+),
+typed AS (
+    SELECT {typed_select}, r._file_seq, r._file_sha256, r._path, r._row_number, r._run_id
+    FROM raw_{table} AS r
+    WHERE r._file_seq IN (SELECT file_seq FROM pending)
+),
+judged AS (
+    SELECT typed.*, {failed_rules} AS failed_rules FROM typed
+),
+per_file AS (
+    SELECT judged.*,
+           (count(*) FILTER (WHERE len(failed_rules) > 0) OVER (PARTITION BY judged._file_seq) + p.parse_rejects)
+               / greatest(p.rows_read, 1) AS _file_quarantine_rate
+    FROM judged JOIN pending AS p ON p.file_seq = judged._file_seq
+)
+SELECT per_file.*,
+       _file_quarantine_rate > $threshold AS _file_held,
+       CASE WHEN len(failed_rules) > 0 OR _file_quarantine_rate > $threshold THEN {record} END AS _record
+FROM per_file;
