@@ -1,7 +1,5 @@
 """Credit group: scores, tiers, reason codes and the red/black lists as of the partition date."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from assets.partitions import as_of, as_of_partitions
@@ -50,7 +48,9 @@ def credit_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             {"t": as_of(context)},
         ).fetchall()
         counts = {
-            name: con.execute(f"SELECT count(*) FROM {name} WHERE as_of = $t", {"t": as_of(context)}).fetchone()[0]
+            name: con.execute(
+                f"SELECT count(*) FROM {name} WHERE as_of = $t", {"t": as_of(context)}
+            ).fetchone()[0]
             for name in CREDIT_TABLES
         }
     for name in CREDIT_TABLES:

@@ -1,7 +1,5 @@
 """Ingest group: every new landing file into its dataset's raw table, with full accounting."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from assets.partitions import as_of, as_of_partitions

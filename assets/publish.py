@@ -1,7 +1,5 @@
 """Publish group: an immutable, versioned release that public sites read, or nothing at all."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 
@@ -38,7 +36,9 @@ def release_candidate(
 ) -> dg.MaterializeResult:
     policy = load_policy()
     with warehouse.connect() as con:
-        staging = release.build_release(con, locations.publish, as_of(context), context.run_id, policy.version)
+        staging = release.build_release(
+            con, locations.publish, as_of(context), context.run_id, policy.version
+        )
     manifest = json.loads((staging / "manifest.json").read_text(encoding="utf-8"))
     return dg.MaterializeResult(
         metadata={
@@ -60,16 +60,20 @@ def release_candidate(
         "every column finds no identity number, phone number or complainant data."
     ),
 )
-def release_gate(context: dg.AssetCheckExecutionContext, locations: LocationsResource) -> dg.AssetCheckResult:
+def release_gate(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, locations: LocationsResource
+) -> dg.AssetCheckResult:
     staging = _staging_for_run(locations.publish, context.run_id)
-    problems = release.check_release(staging)
+    with warehouse.connect() as con:  # the gate looks for complainants and raw ID numbers too
+        problems = release.check_release(staging, con)
     return dg.AssetCheckResult(
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
         description=(
             "release candidate conforms to its contracts and carries no personal data"
             if not problems
-            else f"publication blocked: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+            else f"publication blocked: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
         ),
         metadata={"problems": dg.MetadataValue.json([str(p) for p in problems[:100]])},
     )
@@ -87,7 +91,9 @@ def release_gate(context: dg.AssetCheckExecutionContext, locations: LocationsRes
         "`latest.json` is replaced atomically. A release is never modified; old ones are pruned by retention."
     ),
 )
-def release_published(context: dg.AssetExecutionContext, locations: LocationsResource) -> dg.MaterializeResult:
+def release_published(
+    context: dg.AssetExecutionContext, locations: LocationsResource
+) -> dg.MaterializeResult:
     staging = _staging_for_run(locations.publish, context.run_id)
     final = release.promote_release(staging, locations.publish)
     pruned = release.prune_releases(locations.publish, locations.keep_releases)

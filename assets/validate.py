@@ -7,8 +7,6 @@ quarantined with the rule ids, so nothing of it is ever scored or published); on
 does `<dataset>` take the batch's passing rows.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from assets.ingest import DESCRIPTIONS
@@ -108,7 +106,11 @@ def _gate_check(dataset: str) -> dg.AssetChecksDefinition:
             result = None
             if files and rows:
                 result = validate_batch(
-                    con, f"batch_{dataset}", contract, locations.reports / "data_docs", f"{dataset}-{run_as_of}"
+                    con,
+                    f"batch_{dataset}",
+                    contract,
+                    locations.reports / "data_docs",
+                    f"{dataset}-{run_as_of}",
                 )
             ge_failed = list(result.failed_rule_ids) if result and not result.success else []
             passed = not held and not ge_failed
@@ -136,7 +138,9 @@ def _gate_check(dataset: str) -> dg.AssetChecksDefinition:
         }
         if result:
             metadata["expectations"] = dg.MetadataValue.md(
-                _md_table(result.results, ["rule_id", "expectation_type", "success", "severity", "observed_value"])
+                _md_table(
+                    result.results, ["rule_id", "expectation_type", "success", "severity", "observed_value"]
+                )
             )
             metadata["ge_seconds"] = round(result.seconds, 2)
             if result.docs_path:

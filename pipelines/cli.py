@@ -35,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="materialize the whole asset graph for one evaluation date")
     r.add_argument("--landing", type=Path, default=Path(os.environ.get("CREDIT_LANDING_DIR", "data/landing")))
-    r.add_argument("--warehouse", type=Path, default=Path(os.environ.get("CREDIT_WAREHOUSE", "data/warehouse.duckdb")))
+    r.add_argument(
+        "--warehouse", type=Path, default=Path(os.environ.get("CREDIT_WAREHOUSE", "data/warehouse.duckdb"))
+    )
     r.add_argument("--publish", type=Path, default=Path(os.environ.get("CREDIT_PUBLISH_DIR", "data/publish")))
     r.add_argument(
         "--as-of", type=_date, default=None, help="evaluation date T (default: yesterday in Asia/Shanghai)"
@@ -63,8 +65,10 @@ def cmd_run(landing: Path, warehouse: Path, publish: Path, as_of: date) -> int:
     os.environ["CREDIT_PUBLISH_DIR"] = str(publish)
     os.environ.setdefault("CREDIT_REPORTS_DIR", str(warehouse.parent / "reports"))
     if not landing.is_dir():
-        print(f"credit-lists: landing folder {landing} does not exist; create it or run `credit-lists sample`",
-              file=sys.stderr)
+        print(
+            f"credit-lists: landing folder {landing} does not exist; create it or run `credit-lists sample`",
+            file=sys.stderr,
+        )
         return 2
 
     from pipelines.run import run_partition
@@ -74,8 +78,10 @@ def cmd_run(landing: Path, warehouse: Path, publish: Path, as_of: date) -> int:
         print(f"credit-lists: run for {as_of} failed, nothing published: {outcome.reason}", file=sys.stderr)
         latest = publish / "latest.json"
         if latest.exists():
-            print(f"credit-lists: latest release unchanged: {json.loads(latest.read_text())['release']}",
-                  file=sys.stderr)
+            print(
+                f"credit-lists: latest release unchanged: {json.loads(latest.read_text())['release']}",
+                file=sys.stderr,
+            )
         return 1
     print(outcome.summary)
     return 0

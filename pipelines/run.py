@@ -34,9 +34,13 @@ def run_partition(as_of: date, instance: dg.DagsterInstance | None = None) -> Ru
         return RunOutcome(False, _failure_reason(result), "", result.run_id)
     failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
     if failed_checks:
-        return RunOutcome(False, "; ".join(e.description or str(e.check_name) for e in failed_checks), "", result.run_id)
+        return RunOutcome(
+            False, "; ".join(e.description or str(e.check_name) for e in failed_checks), "", result.run_id
+        )
     if not _materialized(result, "release_published"):
-        return RunOutcome(False, "the release was not published (a blocking check failed upstream)", "", result.run_id)
+        return RunOutcome(
+            False, "the release was not published (a blocking check failed upstream)", "", result.run_id
+        )
     return RunOutcome(True, "", _summary(result, as_of), result.run_id)
 
 
@@ -70,5 +74,7 @@ def _summary(result: dg.ExecuteInProcessResult, as_of: date) -> str:
     ]
     for name, f in sorted(manifest["files"].items()):
         lines.append(f"  {name:<24} {f['rows']:>9,} rows  {f['bytes']:>11,} bytes")
-    lines.append(f"  warehouse: {Path(os.environ.get('CREDIT_WAREHOUSE', 'data/warehouse.duckdb')).resolve()}")
+    lines.append(
+        f"  warehouse: {Path(os.environ.get('CREDIT_WAREHOUSE', 'data/warehouse.duckdb')).resolve()}"
+    )
     return "\n".join(lines)
