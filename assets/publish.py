@@ -63,7 +63,7 @@ def release_candidate(
 def release_gate(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, locations: LocationsResource
 ) -> dg.AssetCheckResult:
-    staging = _staging_for_run(locations.publish, context.run_id)
+    staging = _staging_for_run(locations.publish, context.run.run_id)
     with warehouse.connect() as con:  # the gate looks for complainants and raw ID numbers too
         problems = release.check_release(staging, con)
     return dg.AssetCheckResult(

@@ -120,7 +120,7 @@ def _gate_check(dataset: str) -> dg.AssetChecksDefinition:
             validate.record_batch_validation(
                 con,
                 dataset,
-                context.run_id,
+                context.run.run_id,
                 run_as_of,
                 passed,
                 rows,

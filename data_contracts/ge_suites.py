@@ -61,6 +61,11 @@ class ExpectationSpec:
             return (self.kwargs["column"],)
         return tuple(self.kwargs.get("column_list", ()))
 
+    @property
+    def description(self) -> str:
+        """What Data Docs shows for the expectation: the rule id first, then the check in words."""
+        return f"{self.rule_id} [{self.severity}]: {_in_words(self)}"
+
     def meta(self, contract: Contract) -> dict[str, Any]:
         return {
             "rule_id": self.rule_id,
@@ -77,7 +82,7 @@ class UnsupportedRule(ValueError):
 
 def suite_name(contract: Contract) -> str:
     """Suite names carry the contract version, so Data Docs of old runs stay attributable."""
-    return f"{contract.id}_v{contract.version}"
+    return f"{contract.id}_v{contract.version.replace('.', '-')}"
 
 
 def batch_column(f: Field) -> str | None:
@@ -162,6 +167,7 @@ def build_suite(contract: Contract, specs: Iterable[ExpectationSpec] | None = No
                 **spec.kwargs,
                 meta=spec.meta(contract),
                 severity=_GE_SEVERITY[spec.severity],
+                description=spec.description,
                 notes=f"Contract rule `{spec.rule_id}` ({spec.severity}): {spec.rule_name}",
             )
         )
@@ -170,6 +176,26 @@ def build_suite(contract: Contract, specs: Iterable[ExpectationSpec] | None = No
         expectations=expectations,
         meta={"contract_id": contract.id, "contract_version": contract.version},
     )
+
+
+def _in_words(spec: ExpectationSpec) -> str:
+    k = spec.kwargs
+    cols = ", ".join(spec.columns)
+    share = f"at least {k['mostly'] * 100:.4g}% of rows: " if "mostly" in k else ""
+    if spec.expectation_type == "ExpectTableRowCountToBeBetween":
+        bounds = []
+        if "min_value" in k:
+            bounds.append(f"{'>' if k.get('strict_min') else '>='} {k['min_value']}")
+        if "max_value" in k:
+            bounds.append(f"{'<' if k.get('strict_max') else '<='} {k['max_value']}")
+        return "row count " + " and ".join(bounds)
+    if spec.expectation_type == "ExpectColumnValuesToNotBeNull":
+        return f"{share}{cols} is not null"
+    if spec.expectation_type in ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique"):
+        return f"{share}({cols}) is unique within the batch"
+    if spec.expectation_type == "ExpectColumnValuesToBeInSet":
+        return f"{share}{cols} is one of " + " / ".join(k["value_set"])
+    return f"{spec.expectation_type} on {cols or 'the table'}"
 
 
 def _covered(explicit: list[ExpectationSpec], kind: str, columns: tuple[str, ...], severity: str) -> bool:
@@ -239,7 +265,14 @@ def _column(contract: Contract, rule: BatchRule, prop: str) -> str:
 
 
 def _columns_kwargs(columns: tuple[str, ...]) -> dict[str, Any]:
-    return {"column": columns[0]} if len(columns) == 1 else {"column_list": list(columns)}
+    """One column, or a compound key whose rows with a missing part are left out.
+
+    A key with a NULL part is no key (its `required` rule reports it); left in, GE's pandas
+    engine counts such rows as duplicates of each other and its SQL engine does not.
+    """
+    if len(columns) == 1:
+        return {"column": columns[0]}
+    return {"column_list": list(columns), "ignore_row_if": "any_value_is_missing"}
 
 
 def _row_count_bounds(rule: BatchRule) -> dict[str, Any]:

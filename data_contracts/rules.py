@@ -27,6 +27,9 @@ class CompiledRules:
         return f"list_filter([{cases}], lambda r: r IS NOT NULL)"
 
 
+DEFAULT_SEPARATOR = "[;；]"
+
+
 def _typed_expr(f: Field) -> str:
     col = f"r.{f.name}"
     if f.privacy == "hash":
@@ -39,7 +42,7 @@ def _typed_expr(f: Field) -> str:
         return f"CAST(parse_decimal({col}) AS {f.physical_type})"
     if f.logical_type == "array":
         return (
-            f"list_filter(list_transform(regexp_split_to_array(norm_text({col}), '[;；]'), "
+            f"list_filter(list_transform(regexp_split_to_array(norm_text({col}), $separator_{f.name}), "
             f"lambda v: trim(v)), lambda v: v <> '')"
         )
     return f"norm_text({col})"
@@ -57,6 +60,8 @@ def compile_rules(contract: Contract) -> CompiledRules:
     for f in contract.fields:
         if f.privacy != "drop":
             typed.append(f"{_typed_expr(f)} AS {_typed_name(f)}")
+        if f.logical_type == "array":
+            params[f"separator_{f.name}"] = f.separator or DEFAULT_SEPARATOR
     columns = [t.rsplit(" AS ", 1)[1] for t in typed]
     typed += [f"r.{f.name} AS _raw_{f.name}" for f in contract.fields]
     for f in contract.fields:
@@ -64,7 +69,9 @@ def compile_rules(contract: Contract) -> CompiledRules:
         value = _typed_name(f)
         rid = f"{ds}.{f.name}"
         if f.required:
-            missing = f"{raw} IS NULL" if f.privacy else f"{value} IS NULL"
+            # Missing means no value was given; a value given but unreadable fails its type
+            # rule (date, number, uscc) instead, so the source is told what is really wrong.
+            missing = f"{raw} IS NULL"
             if f.logical_type == "array":
                 missing = f"({value} IS NULL OR len({value}) = 0)"
             cases.append((f"{rid}.required", missing))
@@ -77,10 +84,15 @@ def compile_rules(contract: Contract) -> CompiledRules:
                 params[key] = f.minimum
                 cases.append((f"{rid}.minimum", f"{value} < ${key}"))
         if f.check == "uscc":
-            cases.append((f"{rid}.uscc", f"{value} IS NOT NULL AND NOT uscc_valid({value})"))
+            # A value that normalises to nothing (dashes only, say) is not a code either.
+            cases.append((f"{rid}.uscc", f"{raw} IS NOT NULL AND NOT coalesce(uscc_valid({value}), false)"))
         if f.check == "ric":
             ident = f"upper(to_halfwidth({raw}))"
-            cases.append((f"{rid}.ric", f"length({ident}) = 18 AND NOT ric_valid({ident})"))
+            # ric_valid casts digits to integers and DuckDB evaluates every operand of an AND
+            # over a whole vector, so a value of another shape must not reach it: one letter
+            # in one row would stop the stage of the dataset. Such a value fails the rule.
+            shaped = f"CASE WHEN regexp_full_match({ident}, '[1-9][0-9]{{16}}[0-9X]') THEN {ident} END"
+            cases.append((f"{rid}.ric", f"length({ident}) = 18 AND NOT coalesce(ric_valid({shaped}), false)"))
         if f.allowed_values is not None:
             key = f"allowed_{f.name}"
             params[key] = list(f.allowed_values)
@@ -92,7 +104,9 @@ def compile_rules(contract: Contract) -> CompiledRules:
         if f.pattern:
             key = f"pattern_{f.name}"
             params[key] = f.pattern.removeprefix("^").removesuffix("$")
-            cases.append((f"{rid}.pattern", f"{value} IS NOT NULL AND NOT regexp_full_match({value}, ${key})"))
+            cases.append(
+                (f"{rid}.pattern", f"{value} IS NOT NULL AND NOT regexp_full_match({value}, ${key})")
+            )
     for rule in contract.explicit_row_rules:
         cases.append((rule.id, f"({rule.sql})"))
     record_fields = []

@@ -97,9 +97,16 @@ def ingest_dataset(
 
 def _ingest_file(con, contract: Contract, lf: LandingFile, sha: str, before, run_id: str, as_of: date):
     """(rows read, rows rejected by the parser), or the reason the file was not ingested."""
+    try:
+        # Reading fills temp tables only, so it stays outside the transaction: a DuckDB error
+        # would abort an open transaction, and a reader may retry after one (see readers.py).
+        result = read_file(con, lf.path, lf.file_type or "")
+    except FileRefused as exc:
+        return _refuse(con, contract, lf, sha, run_id, as_of, str(exc))
+    except (duckdb.Error, OSError, ValueError) as exc:
+        return _refuse(con, contract, lf, sha, run_id, as_of, _could_not(exc))
     con.execute("BEGIN TRANSACTION")
     try:
-        result = read_file(con, lf.path, lf.file_type or "")
         file_seq = con.execute("SELECT nextval('ingest_file_seq')").fetchone()[0]
         _insert_raw(con, contract, result.headers, file_seq, sha, lf.rel_path, run_id)
         accepted = con.execute("SELECT count(*) FROM _incoming").fetchone()[0]
@@ -139,12 +146,16 @@ def _ingest_file(con, contract: Contract, lf: LandingFile, sha: str, before, run
         )
         con.execute("COMMIT")
         return accepted + rejected, rejected
-    except FileRefused as exc:
-        con.execute("ROLLBACK")
-        reason = str(exc)
     except (duckdb.Error, OSError, ValueError) as exc:
         con.execute("ROLLBACK")
-        reason = f"could not be read ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        return _refuse(con, contract, lf, sha, run_id, as_of, _could_not(exc))
+
+
+def _could_not(exc: Exception) -> str:
+    return f"could not be read ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+
+
+def _refuse(con, contract: Contract, lf: LandingFile, sha: str, run_id: str, as_of: date, reason: str) -> str:
     log.warning("%s: refused %s: %s", contract.dataset, lf.rel_path, reason)
     _record(con, lf, sha, run_id, as_of, status="refused", reason=reason)
     return reason
@@ -173,8 +184,14 @@ def _insert_raw(con, contract: Contract, headers: list[str], file_seq: int, sha:
     params: dict[str, object] = {"file_seq": file_seq, "sha256": sha, "path": path, "run_id": run_id}
     if extras:
         pairs = []
+        names: set[str] = set()
         for n, i in enumerate(extras):
-            params[f"h{n}"] = headers[i] or f"column_{i + 1}"
+            # Keys must be unique or JSON readers keep only one of the values: number repeats.
+            name = headers[i] or f"column_{i + 1}"
+            if name in names:
+                name = f"{name}#{i + 1}"
+            names.add(name)
+            params[f"h{n}"] = name
             pairs.append(f"$h{n}, c{i}")
         extra_sql = "json_object(" + ", ".join(pairs) + ")"
     else:
@@ -182,7 +199,8 @@ def _insert_raw(con, contract: Contract, headers: list[str], file_seq: int, sha:
     columns = [f.name for f in contract.fields] + [c for c, _ in LINEAGE_COLUMNS]
     con.execute(
         f"INSERT INTO raw_{contract.dataset} ({', '.join(columns)}, _extra) "
-        f"SELECT {', '.join(selects)}, $file_seq, $sha256, $path, _row_number, $run_id, {extra_sql} FROM _incoming",
+        f"SELECT {', '.join(selects)}, $file_seq, $sha256, $path, _row_number, $run_id, {extra_sql} "
+        "FROM _incoming",
         params,
     )
 

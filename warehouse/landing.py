@@ -90,7 +90,8 @@ def _classify(dataset: str, path: Path, rel: str, root: Path) -> LandingFile:
             path,
             rel,
             None,
-            f"unsupported file type {path.suffix or '(none)'!r}; deliver .csv (UTF-8 or GB18030), .xlsx or .jsonl",
+            f"unsupported file type {path.suffix or '(none)'!r}; "
+            "deliver .csv (UTF-8 or GB18030), .xlsx or .jsonl",
         )
     return LandingFile(dataset, path, rel, file_type)
 

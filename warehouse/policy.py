@@ -136,11 +136,7 @@ def _check(path: Path, key: str, kind: Kind, value: Any) -> Any:
         if not isinstance(value, str) or not value.strip():
             raise bad("a non-empty string")
         return value.strip()
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(v, str) and v.strip() for v in value)
-    ):
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
         raise bad("a non-empty list of non-empty strings")
     return [v.strip() for v in value]
 
@@ -158,14 +154,11 @@ def load_policy(path: Path | None = None) -> Policy:
     if not isinstance(version, str) or not version.strip():
         raise PolicyError(f"credit policy {path}: key 'version' must be a non-empty string, got {version!r}")
     leaves = _leaves(raw)
-    unknown = sorted(k for k in leaves if k not in SCHEMA)
-    if unknown:
-        raise PolicyError(f"credit policy {path}: unknown key {unknown[0]!r} (a typo?); known keys: see SCHEMA")
-    values: dict[str, Any] = {}
-    for key, kind in SCHEMA.items():
-        if key not in leaves:
-            raise PolicyError(f"credit policy {path}: key {key!r} is missing")
-        values[key] = _check(path, key, kind, leaves[key])
+    problems = [f"key {k!r} is missing" for k in SCHEMA if k not in leaves]
+    problems += [f"unknown key {k!r}" for k in sorted(leaves) if k not in SCHEMA]
+    if problems:
+        raise PolicyError(f"credit policy {path}: " + "; ".join(problems))
+    values = {key: _check(path, key, kind, leaves[key]) for key, kind in SCHEMA.items()}
     if not values["tiers.a_min_score"] >= values["tiers.b_min_score"] >= values["tiers.c_min_score"]:
         raise PolicyError(
             f"credit policy {path}: key 'tiers' must satisfy a_min_score >= b_min_score >= c_min_score"

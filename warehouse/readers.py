@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-
+import json
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -25,6 +25,8 @@ from warehouse.landing import detect_encoding, transcode_to_utf8
 XLSX_MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
 XLSX_MAX_RATIO = 200
 MAX_COLUMNS = 512
+CSV_MAX_LINE_BYTES = 10_000_000
+_CHUNK = 16 * 1024 * 1024
 
 
 class FileRefused(ValueError):
@@ -38,6 +40,8 @@ class ReadResult:
 
 
 def read_file(con: duckdb.DuckDBPyConnection, path: Path, file_type: str) -> ReadResult:
+    """Fill `_incoming` and `_rejects` from one file. Call it outside a transaction: the CSV
+    reader retries after a DuckDB error, which would abort an open transaction."""
     if file_type == "csv":
         return _read_csv(con, path)
     if file_type == "jsonl":
@@ -56,45 +60,130 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
         encoding = detect_encoding(path)
     except UnicodeError as exc:
         raise FileRefused(f"CSV {exc}; re-export it as UTF-8 or GB18030") from None
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_MAX_LINE_BYTES))
     with tempfile.TemporaryDirectory(prefix="credit-lists-") as tmp:
         source = path
         if encoding == "gb18030":
             source = Path(tmp) / "utf8.csv"
             transcode_to_utf8(path, encoding, source)
-        with source.open(encoding="utf-8-sig", newline="") as fh:
-            header = next(csv.reader(fh), None)
-        if not header or not any(cell.strip() for cell in header):
-            raise FileRefused("CSV has no header row; the first line must name the columns")
-        if len(header) > MAX_COLUMNS:
-            raise FileRefused(
-                f"CSV has {len(header)} columns, more than {MAX_COLUMNS}; not a 双公示 delivery"
-            )
-        con.execute("DROP TABLE IF EXISTS _csv_rejects")
-        con.execute("DROP TABLE IF EXISTS _csv_scans")
+        header = _csv_header(source)
         try:
-            run_sql(con, "ingest/read_csv", {"path": str(source), "columns": _columns(len(header))})
+            _duckdb_read_csv(con, source, len(header))
         except duckdb.Error as exc:
-            raise FileRefused(f"CSV could not be parsed ({str(exc).splitlines()[0]})") from None
+            # Files put together from Windows and Unix exports mix CRLF and LF line ends, which
+            # DuckDB's fixed dialect cannot take: retry once on a copy with LF line ends only.
+            if not _has_crlf(source):
+                raise FileRefused(f"CSV could not be parsed ({str(exc).splitlines()[0]})") from None
+            normalised = Path(tmp) / "lf.csv"
+            _crlf_to_lf(source, normalised)
+            source = normalised
+            try:
+                _duckdb_read_csv(con, source, len(header))
+            except duckdb.Error as exc2:
+                raise FileRefused(f"CSV could not be parsed ({str(exc2).splitlines()[0]})") from None
+        run_sql(con, "ingest/number_csv_rows", {"blank_rows": _blank_record_positions(source)})
     return ReadResult(header, encoding)
 
 
-def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
+def _csv_header(source: Path) -> list[str]:
     try:
-        detect_encoding(path)
+        with source.open(encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), None)
+    except csv.Error as exc:
+        raise FileRefused(f"CSV header row could not be parsed ({exc})") from None
+    if not header or not any(cell.strip() for cell in header):
+        raise FileRefused("CSV has no header row; the first line must name the columns")
+    if len(header) > MAX_COLUMNS:
+        raise FileRefused(f"CSV has {len(header)} columns, more than {MAX_COLUMNS}; not a 双公示 delivery")
+    return header
+
+
+def _duckdb_read_csv(con: duckdb.DuckDBPyConnection, source: Path, width: int) -> None:
+    con.execute("DROP TABLE IF EXISTS _csv_rejects")
+    con.execute("DROP TABLE IF EXISTS _csv_scans")
+    run_sql(
+        con,
+        "ingest/read_csv",
+        {"path": str(source), "columns": _columns(width), "max_line_size": CSV_MAX_LINE_BYTES},
+    )
+
+
+def _scan_bytes(path: Path, needles: tuple[bytes, ...]) -> bool:
+    """Whether any needle occurs in the file, read in chunks (needles shorter than 4 bytes)."""
+    tail = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            window = tail + chunk
+            if any(n in window for n in needles):
+                return True
+            tail = chunk[-3:]
+    return False
+
+
+def _has_crlf(path: Path) -> bool:
+    return _scan_bytes(path, (b"\r\n",))
+
+
+def _crlf_to_lf(path: Path, target: Path) -> None:
+    with path.open("rb") as src, target.open("wb") as dst:
+        pending_cr = False
+        while chunk := src.read(_CHUNK):
+            if pending_cr:
+                chunk = b"\r" + chunk
+            pending_cr = chunk.endswith(b"\r")
+            if pending_cr:
+                chunk = chunk[:-1]
+            dst.write(chunk.replace(b"\r\n", b"\n"))
+        if pending_cr:
+            dst.write(b"\r")
+
+
+def _blank_record_positions(source: Path) -> list[int]:
+    """Positions (1 = first line after the header) of the empty lines between records.
+
+    DuckDB skips empty lines without reporting them, but they hold a place in the file, as
+    they do in a spreadsheet: row numbers must count them so that the row number of every
+    later record (accepted or quarantined) is its position in the file. Only a file that has
+    two line ends in a row can hold one, so most files are never parsed here.
+    """
+    if not _scan_bytes(source, (b"\n\n", b"\n\r\n")):
+        return []
+    blanks: list[int] = []
+    with source.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        try:
+            next(reader, None)
+            for position, record in enumerate(reader, start=1):
+                if not record:
+                    blanks.append(position)
+        except csv.Error:
+            pass  # DuckDB reports the malformed record itself; the positions before it stand
+    return blanks
+
+
+def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
+    """One object per line; row n is line n of the file (blank lines keep their place)."""
+    try:
+        encoding = detect_encoding(path)
     except UnicodeError as exc:
         raise FileRefused(f"JSONL {exc}; JSON must be UTF-8") from None
+    if encoding == "gb18030":
+        raise FileRefused("JSONL is not UTF-8 (it reads as GB18030/GBK); JSON must be UTF-8, re-export it")
     run_sql(con, "ingest/read_jsonl", {"path": str(path)})
-    keys = [row[0] for row in con.execute("SELECT DISTINCT unnest(json_keys(line)) FROM _lines").fetchall()]
-    keys = sorted(keys)[:MAX_COLUMNS]
-    paths = {
-        f"p{i}": '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"' for i, key in enumerate(keys)
-    }
-    selects = ", ".join(f"json_extract_string(line, $p{i}) AS c{i}" for i in range(len(keys)))
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _incoming AS SELECT _row_number{', ' if selects else ''}{selects} FROM _lines",
-        paths,
+    keys = sorted(
+        row[0] for row in con.execute("SELECT DISTINCT unnest(json_keys(line)) FROM _lines").fetchall()
     )
-    return ReadResult(keys, "utf-8")
+    if len(keys) > MAX_COLUMNS:
+        raise FileRefused(
+            f"JSONL objects have {len(keys)} distinct keys, more than {MAX_COLUMNS}; not a 双公示 delivery"
+        )
+    # JSON Pointer (RFC 6901) addresses any key, the empty one and those with quotes included.
+    pointers = {f"p{i}": "/" + key.replace("~", "~0").replace("/", "~1") for i, key in enumerate(keys)}
+    selects = "".join(f", json_extract_string(line, $p{i}) AS c{i}" for i in range(len(keys)))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _incoming AS SELECT _row_number{selects} FROM _lines", pointers
+    )
+    return ReadResult(keys, encoding)
 
 
 def _cell_text(value: object) -> str | None:
@@ -134,7 +223,11 @@ def _check_zip(path: Path) -> None:
 
 
 def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
-    """First sheet only. A formula cell is not data: its row is set aside, never evaluated."""
+    """First sheet only. A formula cell is not data: its row is set aside, never evaluated.
+
+    Row numbers are sheet rows less the header row, empty rows included, so that row n is
+    what a spreadsheet shows as row n + 1.
+    """
     import openpyxl
 
     _check_zip(path)
@@ -146,6 +239,9 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
         if not wb.worksheets:
             raise FileRefused("XLSX has no worksheet")
         ws = wb.worksheets[0]
+        # The <dimension> a writer stores may be wrong; read-only mode would silently stop at
+        # it (rows and columns beyond it lost), so read what the sheet really holds.
+        ws.reset_dimensions()
         rows = ws.iter_rows()
         header_cells = next(rows, None)
         header = [_cell_text(c.value) or "" for c in header_cells or ()]
@@ -153,26 +249,51 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
             header.pop()
         if not any(header):
             raise FileRefused("XLSX first sheet has no header row; the first row must name the columns")
-        header = header[:MAX_COLUMNS]
-        width = len(header)
-        columns: list[list[str | None]] = [[] for _ in range(width)]
+        if len(header) > MAX_COLUMNS:
+            raise FileRefused(
+                f"XLSX has {len(header)} columns, more than {MAX_COLUMNS}; not a 双公示 delivery"
+            )
+        columns: list[list[str | None]] = [[] for _ in header]
         numbers: list[int] = []
         rejects: list[tuple[int, str, str]] = []
         for n, cells in enumerate(rows, start=1):
-            cells = cells[:width]
-            if all(c.value is None for c in cells):
+            used = [c for c in cells if c.value is not None]
+            if not used:
                 continue
-            if any(c.data_type == "f" for c in cells):
-                record = {
-                    h or f"column_{i}": _cell_text(c.value) for i, (h, c) in enumerate(zip(header, cells))
+            width = max(c.column for c in used)
+            if width > MAX_COLUMNS:
+                raise FileRefused(
+                    f"XLSX row {n + 1} has a value in column {width}, beyond {MAX_COLUMNS}; "
+                    "not a 双公示 delivery"
+                )
+            # A value under no header is kept too, as an extra column named by its position.
+            while len(header) < width:
+                header.append("")
+                columns.append([None] * len(numbers))
+            values = [None] * len(header)
+            formulas = []
+            for c in used:
+                values[c.column - 1] = c
+                if c.data_type == "f":
+                    formulas.append(_header_name(header, c.column - 1))
+            if formulas:
+                record: dict[str, object] = {
+                    _header_name(header, i): _formula_text(c.value)
+                    if c.data_type == "f"
+                    else _cell_text(c.value)
+                    for i, c in enumerate(values)
+                    if c is not None
                 }
-                formulas = [h for h, c in zip(header, cells, strict=False) if c.data_type == "f"]
                 record["_formula_cells"] = formulas
                 rejects.append((n, "file.formula_cell", _json(record)))
                 continue
             numbers.append(n)
-            for i in range(width):
-                columns[i].append(_cell_text(cells[i].value) if i < len(cells) else None)
+            for i, c in enumerate(values):
+                columns[i].append(None if c is None else _cell_text(c.value))
+    except FileRefused:
+        raise
+    except Exception as exc:  # a broken sheet part shows only while it is parsed, in many types
+        raise FileRefused(f"XLSX first sheet could not be read: {type(exc).__name__}: {exc}") from None
     finally:
         wb.close()
     table = pa.table(
@@ -193,7 +314,8 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE _incoming AS SELECT * FROM _arrow_incoming")
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _rejects AS SELECT _row_number, rule, CAST(record AS JSON) AS record FROM _arrow_rejects"
+            "CREATE OR REPLACE TEMP TABLE _rejects AS "
+            "SELECT _row_number, rule, CAST(record AS JSON) AS record FROM _arrow_rejects"
         )
     finally:
         con.unregister("_arrow_incoming")
@@ -201,9 +323,18 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
     return ReadResult(header, None)
 
 
-def _json(record: dict) -> str:
-    import json
+def _header_name(header: list[str], i: int) -> str:
+    """The name a column goes by in raw records: its header, or its position when it has none."""
+    return header[i] or f"column_{i + 1}"
 
+
+def _formula_text(value: object) -> str:
+    """The formula as written (never its cached result): `=A1+1`, or an array formula's text."""
+    text = getattr(value, "text", value)
+    return str(text)
+
+
+def _json(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, default=str)
 
 

@@ -81,7 +81,8 @@ def stage(con: duckdb.DuckDBPyConnection, dataset: str, run_id: str, run_date: d
         raise
     summary = StageSummary(dataset)
     row = con.execute(
-        "SELECT count(DISTINCT _file_seq), count(*), count(*) FILTER (WHERE len(failed_rules) = 0 AND NOT _file_held),"
+        "SELECT count(DISTINCT _file_seq), count(*),"
+        " count(*) FILTER (WHERE len(failed_rules) = 0 AND NOT _file_held),"
         " count(*) FILTER (WHERE len(failed_rules) > 0) FROM _staged"
     ).fetchone()
     summary.files, summary.rows_staged, summary.rows_passing, summary.rows_failed = row
@@ -96,16 +97,27 @@ def stage(con: duckdb.DuckDBPyConnection, dataset: str, run_id: str, run_date: d
 
 
 def batch_relation(dataset: str) -> str:
-    """The SQL (a view definition) of the batch that the gate judges: passing staged rows."""
+    """The SQL (a view definition) of the batch that the gate judges: passing staged rows.
+
+    Only rows of files still in the batch: once the gate has held the batch (and emptied
+    `batch_files`), nothing of it can be promoted, even by a later run that promotes alone.
+    The dataset name is checked against the known datasets before it is written into SQL.
+    """
+    table = _table(dataset)
     cols = ", ".join(n for n, _ in incoming_contract(dataset).typed_columns())
-    return f"SELECT {cols} FROM staged_{_table(dataset)} WHERE len(failed_rules) = 0 AND NOT _file_held"
+    return (
+        f"SELECT {cols} FROM staged_{table} WHERE len(failed_rules) = 0 AND NOT _file_held "
+        f"AND _file_seq IN (SELECT file_seq FROM batch_files WHERE dataset = '{table}')"
+    )
 
 
 def hold_batch(con: duckdb.DuckDBPyConnection, dataset: str, failed_rules: list[str], reason: str) -> None:
     compiled = compile_rules(incoming_contract(dataset))
     con.execute("BEGIN TRANSACTION")
     try:
-        for statement in _template("validate/hold_batch", table=_table(dataset), record=compiled.record_select):
+        for statement in _template(
+            "validate/hold_batch", table=_table(dataset), record=compiled.record_select
+        ):
             execute(con, statement, {"dataset": dataset, "failed_rules": failed_rules, "reason": reason})
         con.execute("COMMIT")
     except Exception:
@@ -113,13 +125,34 @@ def hold_batch(con: duckdb.DuckDBPyConnection, dataset: str, failed_rules: list[
         raise
 
 
-def record_batch_validation(con, dataset: str, run_id: str, as_of: date, success: bool, rows: int,
-                            files: list[str], held: list[str], failed_rules: list[str], results: list[dict],
-                            docs_path: str | None) -> None:
+def record_batch_validation(
+    con,
+    dataset: str,
+    run_id: str,
+    as_of: date,
+    success: bool,
+    rows: int,
+    files: list[str],
+    held: list[str],
+    failed_rules: list[str],
+    results: list[dict],
+    docs_path: str | None,
+) -> None:
     con.execute(
-        "INSERT INTO batch_validations VALUES ($d, $r, $a, now()::TIMESTAMP, $s, $n, $f, $h, $fr, $res, $doc)",
-        {"d": dataset, "r": run_id, "a": as_of, "s": success, "n": rows, "f": files, "h": held,
-         "fr": failed_rules, "res": json.dumps(results, ensure_ascii=False, default=str), "doc": docs_path},
+        "INSERT INTO batch_validations "
+        "VALUES ($d, $r, $a, now()::TIMESTAMP, $s, $n, $f, $h, $fr, $res, $doc)",
+        {
+            "d": dataset,
+            "r": run_id,
+            "a": as_of,
+            "s": success,
+            "n": rows,
+            "f": files,
+            "h": held,
+            "fr": failed_rules,
+            "res": json.dumps(results, ensure_ascii=False, default=str),
+            "doc": docs_path,
+        },
     )
 
 
@@ -129,8 +162,7 @@ def promote(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
-            f"DELETE FROM {table} WHERE _file_seq IN "
-            "(SELECT file_seq FROM batch_files WHERE dataset = $d)",
+            f"DELETE FROM {table} WHERE _file_seq IN (SELECT file_seq FROM batch_files WHERE dataset = $d)",
             {"d": dataset},
         )
         n = con.execute(f"INSERT INTO {table} BY NAME {batch_relation(dataset)}").fetchone()[0]

@@ -64,7 +64,7 @@ CREATE OR REPLACE MACRO uscc_valid(code) AS (
 CREATE OR REPLACE MACRO ric_valid(id) AS (
     id IS NOT NULL
     AND regexp_full_match(id, '[1-9]\d{16}[0-9X]')
-    AND CAST(substr(id, 1, 2) AS INTEGER) IN (
+    AND TRY_CAST(substr(id, 1, 2) AS INTEGER) IN (
         11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
         50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83)
     AND try_strptime(substr(id, 7, 8), '%Y%m%d') IS NOT NULL
@@ -72,7 +72,7 @@ CREATE OR REPLACE MACRO ric_valid(id) AS (
         '10X98765432',
         CAST(list_sum(list_transform(
             range(1, 18),
-            lambda i: CAST(substr(id, i, 1) AS INTEGER)
+            lambda i: TRY_CAST(substr(id, i, 1) AS INTEGER)
                       * [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][i]
         )) % 11 + 1 AS BIGINT),
         1

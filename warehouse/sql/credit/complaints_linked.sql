@@ -23,10 +23,21 @@ CREATE TABLE IF NOT EXISTS complaints_linked (
 DELETE FROM complaints_linked WHERE as_of = $as_of;
 
 INSERT INTO complaints_linked BY NAME
-WITH name_index AS (
+-- norm_name is costly, so it runs once per distinct respondent name of a blank-code complaint.
+WITH blank_names AS (
+    SELECT respondent_name, norm_name(respondent_name) AS name_key
+    FROM (SELECT DISTINCT respondent_name FROM credit_complaints_known WHERE respondent_uscc IS NULL)
+),
+name_index AS (
     SELECT name_key, min(uscc) AS uscc, CAST(count(DISTINCT uscc) AS INTEGER) AS merchants
     FROM (SELECT uscc, unnest(names) AS name_key FROM merchants WHERE as_of = $as_of)
+    WHERE name_key IN (SELECT name_key FROM blank_names)
     GROUP BY name_key
+),
+name_links AS (
+    SELECT b.respondent_name, n.uscc, coalesce(n.merchants, 0) AS merchants
+    FROM blank_names AS b
+    LEFT JOIN name_index AS n USING (name_key)
 )
 SELECT
     $as_of AS as_of,
@@ -42,7 +53,7 @@ SELECT
         WHEN c.respondent_uscc IS NOT NULL THEN 'uscc'
         WHEN n.merchants = 1 THEN 'name'
     END AS link_method,
-    CASE WHEN c.respondent_uscc IS NULL THEN coalesce(n.merchants, 0) END AS name_matches,
+    n.merchants AS name_matches,
     c.channel,
     c.category,
     c.handling_status,
@@ -53,5 +64,5 @@ SELECT
             AND $as_of - c.registered_on > $complaints_pending_max_days) AS unresolved,
     c.registered_on > $as_of - $complaints_window_days AS in_window
 FROM credit_complaints_known AS c
-LEFT JOIN name_index AS n
-    ON c.respondent_uscc IS NULL AND n.name_key = norm_name(c.respondent_name);
+LEFT JOIN name_links AS n
+    ON c.respondent_uscc IS NULL AND n.respondent_name = c.respondent_name;

@@ -1,5 +1,6 @@
 -- Merchants as of T (credit-policy.md section 0): every USCC of a party that is not a 自然人 in
 -- the permits, penalties or commitments known at T, or named as a complaint's respondent.
+-- A withdrawn (撤销) penalty is as if it had never been decided: it names and creates nobody.
 -- `name`: the party name on its latest permit (by decision date, then delivery order), else
 -- on its latest other record. `entity_type`: the 行政相对人类别 of the latest typed record the
 -- same way, else (a merchant known only from complaints) the USCC's category, 92 being
@@ -32,7 +33,7 @@ WITH records AS (
         uscc, party_name, party_type, 0, 3, decision_date, source_file_seq, source_row_number,
         NULL, false
     FROM penalties_resolved
-    WHERE as_of = $as_of AND uscc IS NOT NULL
+    WHERE as_of = $as_of AND uscc IS NOT NULL AND NOT withdrawn
     UNION ALL
     SELECT
         committer_uscc, committer_name, committer_type, 0, 2, made_on, source_file_seq, source_row_number,
@@ -45,21 +46,43 @@ WITH records AS (
         NULL, false
     FROM credit_complaints_known
     WHERE respondent_uscc IS NOT NULL
+),
+-- norm_name is costly (a long translate per call), so it runs once per distinct name.
+name_keys AS (
+    SELECT name, norm_name(name) AS name_key
+    FROM (SELECT DISTINCT name FROM records)
+),
+merchant_names AS (
+    SELECT r.uscc, list_sort(list(DISTINCT k.name_key)) AS names
+    FROM (SELECT DISTINCT uscc, name FROM records) AS r
+    JOIN name_keys AS k USING (name)
+    WHERE k.name_key IS NOT NULL
+    GROUP BY r.uscc
+),
+merchant AS (
+    SELECT
+        uscc,
+        arg_max(name, (is_permit, record_date, dataset_rank, file_seq, row_number)) AS name,
+        coalesce(
+            arg_max(entity_type, (is_permit, record_date, dataset_rank, file_seq, row_number))
+                FILTER (WHERE entity_type IS NOT NULL),
+            CASE WHEN substr(uscc, 1, 2) = '92' THEN '个体工商户' ELSE '法人及非法人组织' END
+        ) AS entity_type,
+        arg_max_null(industry_code, (record_date, file_seq, row_number)) FILTER (WHERE is_permit = 1) AS sector,
+        CAST(count(*) FILTER (WHERE valid_at_as_of) AS INTEGER) AS outlets,
+        min(record_date) FILTER (WHERE is_permit = 1) AS first_permit_date
+    FROM records
+    GROUP BY uscc
 )
 SELECT
     $as_of AS as_of,
-    uscc,
-    arg_max(name, (is_permit, record_date, dataset_rank, file_seq, row_number)) AS name,
-    substr(uscc, 3, 6) AS district_code,
-    coalesce(
-        arg_max(entity_type, (is_permit, record_date, dataset_rank, file_seq, row_number))
-            FILTER (WHERE entity_type IS NOT NULL),
-        CASE WHEN substr(uscc, 1, 2) = '92' THEN '个体工商户' ELSE '法人及非法人组织' END
-    ) AS entity_type,
-    arg_max_null(industry_code, (record_date, file_seq, row_number)) FILTER (WHERE is_permit = 1) AS sector,
-    CAST(count(*) FILTER (WHERE valid_at_as_of) AS INTEGER) AS outlets,
-    coalesce(list_sort(list_distinct(list(norm_name(name)) FILTER (WHERE norm_name(name) IS NOT NULL))), [])
-        AS names,
-    min(record_date) FILTER (WHERE is_permit = 1) AS first_permit_date
-FROM records
-GROUP BY uscc;
+    m.uscc,
+    m.name,
+    substr(m.uscc, 3, 6) AS district_code,
+    m.entity_type,
+    m.sector,
+    m.outlets,
+    coalesce(n.names, []) AS names,
+    m.first_permit_date
+FROM merchant AS m
+LEFT JOIN merchant_names AS n USING (uscc);

@@ -1,12 +1,17 @@
--- One JSONL delivery, line by line: _lines(_row_number, line) with blank lines dropped, and
--- lines that are not a JSON object set aside in _rejects.
+-- One JSONL delivery, line by line: _lines(_row_number, line) with blank lines dropped (their
+-- line numbers kept), a leading byte-order mark removed, and lines that are not a JSON
+-- object set aside in _rejects.
 CREATE OR REPLACE TEMP TABLE _lines AS
-SELECT CAST(n AS BIGINT) AS _row_number, rtrim(line, chr(13)) AS line
+SELECT _row_number, line
 FROM (
-    SELECT unnest(parts) AS line, generate_subscripts(parts, 1) AS n
-    FROM (SELECT string_split(content, chr(10)) AS parts FROM read_text($path))
+    SELECT CAST(n AS BIGINT) AS _row_number,
+           CASE WHEN n = 1 THEN ltrim(rtrim(line, chr(13)), chr(65279)) ELSE rtrim(line, chr(13)) END AS line
+    FROM (
+        SELECT unnest(parts) AS line, generate_subscripts(parts, 1) AS n
+        FROM (SELECT string_split(content, chr(10)) AS parts FROM read_text($path))
+    )
 )
-WHERE trim(rtrim(line, chr(13))) <> '';
+WHERE NOT regexp_full_match(line, '\s*');
 
 CREATE OR REPLACE TEMP TABLE _rejects AS
 SELECT _row_number,

@@ -3,7 +3,8 @@
 INSERT INTO quarantine_rows
 SELECT $dataset, _path, _row_number, $failed_rules, {record}, _file_seq, _file_sha256, _run_id, 'gate', now()::TIMESTAMP
 FROM staged_{table}
-WHERE len(failed_rules) = 0 AND NOT _file_held;
+WHERE len(failed_rules) = 0 AND NOT _file_held
+  AND _file_seq IN (SELECT file_seq FROM batch_files WHERE dataset = $dataset);
 
 UPDATE ingest_files
 SET status = 'held',

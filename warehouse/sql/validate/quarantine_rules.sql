@@ -36,3 +36,14 @@ SET status = 'held',
     reason = 'every row failed to parse; fix the file at its source and deliver it again'
 WHERE dataset = $dataset AND status = 'ingested' AND rows_read > 0 AND rows_accepted = 0
   AND rows_quarantined::DOUBLE / rows_read > $threshold;
+
+-- A held file is held whole: its rows that the parser rejected carry the threshold rule too.
+UPDATE quarantine_rows
+SET failed_rules = list_append(failed_rules, $threshold_rule)
+WHERE dataset = $dataset AND stage = 'parse'
+  AND NOT list_contains(failed_rules, $threshold_rule)
+  AND file_seq IN (
+      SELECT file_seq FROM ingest_files
+      WHERE dataset = $dataset AND status = 'held'
+        AND file_seq IN (SELECT file_seq FROM batch_files WHERE dataset = $dataset)
+  );

@@ -4,9 +4,13 @@
 -- expressions only); every value (allowed lists, patterns, dates, thresholds) is bound.
 CREATE OR REPLACE TABLE staged_{table} AS
 WITH pending AS (
-    SELECT file_seq, rows_read, rows_quarantined AS parse_rejects
-    FROM ingest_files
-    WHERE dataset = $dataset AND status = 'ingested'
+    -- Parse rejects are counted from quarantine, not from rows_quarantined, which an earlier
+    -- staging of the same file (interrupted before promotion) has already raised.
+    SELECT f.file_seq, f.rows_read,
+           (SELECT count(*) FROM quarantine_rows AS q
+            WHERE q.dataset = $dataset AND q.file_seq = f.file_seq AND q.stage = 'parse') AS parse_rejects
+    FROM ingest_files AS f
+    WHERE f.dataset = $dataset AND f.status = 'ingested'
 ),
 typed AS (
     SELECT {typed_select}, r._file_seq, r._file_sha256, r._path, r._row_number, r._run_id

@@ -1,0 +1,4 @@
+-- Free the privacy gate's per-file TEMP tables.
+DROP TABLE IF EXISTS privacy_cells;
+DROP TABLE IF EXISTS privacy_tokens;
+DROP TABLE IF EXISTS privacy_grouped;
