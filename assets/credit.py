@@ -3,6 +3,16 @@
 import dagster as dg
 
 from assets.partitions import as_of, as_of_partitions
+from assets.report import (
+    MissingCJKFont,
+    change_counts,
+    changes_markdown,
+    chart_markdown,
+    list_changes,
+    tier_mix,
+    tier_mix_markdown,
+    tier_mix_png,
+)
 from assets.resources import WarehouseResource
 from data_contracts import INCOMING_DATASETS
 from warehouse.credit import compute_credit
@@ -53,6 +63,13 @@ def credit_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             ).fetchone()[0]
             for name in CREDIT_TABLES
         }
+        mix = tier_mix(con, as_of(context))
+        changes = list_changes(con, as_of(context))
+    try:
+        chart = chart_markdown(tier_mix_png(mix, as_of(context)), f"tier mix {as_of(context)}")
+    except MissingCJKFont as exc:  # a missing font must not stop the credit stage; the report says so
+        context.log.warning(str(exc))
+        chart = str(exc)
     for name in CREDIT_TABLES:
         metadata: dict[str, dg.RawMetadataValue] = {
             "rows": counts[name],
@@ -61,5 +78,16 @@ def credit_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         }
         if name == "merchant_credit":
             metadata["tiers"] = dg.MetadataValue.json({t: n for t, n in tiers})
-            metadata["summary"] = dg.MetadataValue.json(summary)
+            metadata["summary"] = dg.MetadataValue.json({k: _json_safe(v) for k, v in summary.items()})
+            metadata["tier_by_district"] = dg.MetadataValue.md(tier_mix_markdown(mix, "district"))
+            metadata["tier_by_sector"] = dg.MetadataValue.md(tier_mix_markdown(mix, "sector", limit=30))
+            metadata["tier_mix_chart"] = dg.MetadataValue.md(chart)
+        if name == "list_history":
+            metadata["entries_exits"] = dg.MetadataValue.json(change_counts(changes))
+            metadata["changes"] = dg.MetadataValue.md(changes_markdown(changes))
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)
+
+
+def _json_safe(value: object) -> object:
+    """Dates and decimals of the summary row as text: metadata must be plain JSON."""
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)

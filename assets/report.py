@@ -155,6 +155,7 @@ def tier_mix_png(rows: Sequence[Mapping[str, Any]], as_of_date: date) -> bytes:
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     family = cjk_font_family()
     districts = [r for r in rows if r["dimension"] == "district"]
@@ -177,12 +178,14 @@ def tier_mix_png(rows: Sequence[Mapping[str, Any]], as_of_date: date) -> bytes:
                 left = [a + b for a, b in zip(left, values, strict=True)]
             ax.set_title(title, fontsize=11)
             ax.set_xlabel("商户数 merchants")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.tick_params(axis="y", labelsize=8)
             if not data:
                 ax.text(0.5, 0.5, "无数据 no data", ha="center", va="center", transform=ax.transAxes)
-        axes[0].legend(loc="lower right", fontsize=8)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(TIERS), fontsize=9, frameon=False)
         fig.suptitle(f"信用等级分布 Tier mix as of {as_of_date.isoformat()}", fontsize=13)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
     return buf.getvalue()

@@ -112,7 +112,7 @@ def _gate_check(dataset: str) -> dg.AssetChecksDefinition:
                     locations.reports / "data_docs",
                     f"{dataset}-{run_as_of}",
                 )
-            ge_failed = list(result.failed_rule_ids) if result and not result.success else []
+            ge_failed = list(result.blocking_rule_ids) if result and not result.success else []
             passed = not held and not ge_failed
             message = _message(dataset, files, held, ge_failed)
             if ge_failed:

@@ -82,6 +82,9 @@ class Contract:
     explicit_row_rules: tuple[RowRule, ...] = ()
     batch_rules: tuple[BatchRule, ...] = ()
     quarantine_threshold: float = 1.0
+    # A rate over a handful of rows says little about a file: smaller files are never held
+    # whole (their bad rows are still quarantined one by one).
+    quarantine_threshold_min_rows: int = 10
     business_key: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -202,6 +205,7 @@ def load_contract(path: Path) -> Contract:
             explicit_row_rules=tuple(row_rules),
             batch_rules=tuple(batch_rules),
             quarantine_threshold=float(custom.get("quarantineThreshold", 1.0)),
+            quarantine_threshold_min_rows=int(custom.get("quarantineThresholdMinRows", 10)),
             business_key=tuple(custom.get("businessKey", [])),
             raw=raw,
         )

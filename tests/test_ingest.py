@@ -900,14 +900,20 @@ def test_a_file_over_the_quarantine_threshold_is_held_whole(con, landing):
 
 def test_a_file_over_the_threshold_by_parse_errors_is_held_whole(con, landing):
     header = header_row("penalties", PEN_FIELDS)
-    write_csv(landing / "penalties" / "a.csv", header, [*pen_rows(1, 2, 3), ["坏"], ["坏"], *pen_rows(4, 5)])
-    write_csv(landing / "penalties" / "b.csv", header, [["坏"], ["坏"]])
+    # 3 malformed records in 11 (27%), and a file of nothing but malformed records; both at
+    # least the contract's minimum rows, so the threshold applies.
+    write_csv(
+        landing / "penalties" / "a.csv",
+        header,
+        [*pen_rows(1, 2, 3), ["坏"], ["坏"], ["坏"], *pen_rows(4, 5, 6, 7, 8)],
+    )
+    write_csv(landing / "penalties" / "b.csv", header, [["坏"]] * 10)
 
     ingest(con, landing, "penalties")
     _, promoted = stage_and_promote(con, "penalties")
 
     held_rule = "penalties.file.quarantine_threshold_exceeded"
-    for path, n in (("penalties/a.csv", 7), ("penalties/b.csv", 2)):
+    for path, n in (("penalties/a.csv", 11), ("penalties/b.csv", 10)):
         f = files(con)[path]
         assert (f["status"], f["rows_accepted"], f["rows_quarantined"]) == ("held", 0, n)
         assert all(held_rule in rules for rules in quarantined(con, path).values())
@@ -1026,4 +1032,27 @@ def test_a_file_that_changes_while_read_is_left_for_the_next_run(con, landing, m
     second = ingest(con, landing, "penalties", run_id="run-2")
     assert second.files_ingested == 1
     assert [r["_row_number"] for r in raw(con)] == [1, 2, 3]
+    assert_accounting(con)
+
+
+def test_a_small_file_is_never_held_whole(con, landing):
+    """Under the contract's minimum rows a quarantine rate is noise: bad rows go one by one."""
+    contract = incoming_contract("penalties")
+    header = header_row("penalties", PEN_FIELDS)
+    rows = pen_rows(*range(1, contract.quarantine_threshold_min_rows))  # one row short of the minimum
+    rows[0][PEN_FIELDS.index("party_type")] = "企业"
+    rows[1][PEN_FIELDS.index("party_type")] = "企业"
+    write_csv(landing / "penalties" / "small.csv", header, rows)
+
+    ingest(con, landing, "penalties")
+    summary, promoted = stage_and_promote(con, "penalties")
+
+    small = files(con)["penalties/small.csv"]
+    assert summary.held_files == {}
+    assert (small["status"], small["rows_accepted"], small["rows_quarantined"]) == (
+        "validated",
+        len(rows) - 2,
+        2,
+    )
+    assert promoted == len(rows) - 2
     assert_accounting(con)

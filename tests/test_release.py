@@ -277,9 +277,11 @@ def test_every_file_reads_back_in_duckdb_pyarrow_polars_and_pandas(published: Pa
             else:
                 assert dtype == pl.String
 
-        pdf = pd.read_parquet(path)
+        pdf = pd.read_parquet(path, dtype_backend="pyarrow")
         assert len(pdf) == entry["rows"]
         assert list(pdf.columns) == list(contract.field_names)
+        for f in contract.fields:
+            assert pdf[f.name].dtype == pd.ArrowDtype(release.arrow_type(f.physical_type)), (name, f.name)
 
 
 def test_manifest_latest_and_datapackage_describe_the_release(published: Path) -> None:

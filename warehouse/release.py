@@ -211,7 +211,8 @@ def _candidate_lock(publish_dir: Path, rid: str) -> Iterator[None]:
     """Held while a candidate is being built, so cleanup by another publication leaves it alone."""
     staging_root = publish_dir / ".staging"
     _make_private_dir(staging_root)
-    fd = _try_lock(staging_root / f"{rid}.lock")
+    with _publish_lock(publish_dir):  # so that no cleanup unlinks the lock file between open and flock
+        fd = _try_lock(staging_root / f"{rid}.lock")
     if fd is None:
         raise ReleaseError(f"release candidate {rid} is being built by another process")
     try:
@@ -301,15 +302,20 @@ def clean_staging(publish_dir: Path, stale_after: timedelta | None = None) -> li
                         removed.append(f".staging/{entry.name}")
                 finally:
                     os.close(fd)
-            for orphan in sorted(staging_root.glob("*.checked")) + sorted(staging_root.glob("*.lock")):
-                if (staging_root / orphan.name.rsplit(".", 1)[0]).exists():
+            # receipts and locks left by candidates that are gone (promoted, or removed above)
+            markers = [*staging_root.glob("*.checked"), *staging_root.glob("*.lock")]
+            for rid in sorted({p.name.rsplit(".", 1)[0] for p in markers}):
+                lock = staging_root / f"{rid}.lock"
+                if (staging_root / rid).exists():
                     continue
-                fd = _try_lock(staging_root / f"{orphan.name.rsplit('.', 1)[0]}.lock")
-                if fd is not None:
-                    try:
-                        orphan.unlink(missing_ok=True)
-                    finally:
-                        os.close(fd)
+                fd = _try_lock(lock)
+                if fd is None:
+                    continue  # a build that has not made its folder yet
+                try:
+                    _receipt(staging_root / rid).unlink(missing_ok=True)
+                    lock.unlink(missing_ok=True)
+                finally:
+                    os.close(fd)
             _fsync(staging_root)
         trash = publish_dir / ".trash"
         if trash.is_dir():

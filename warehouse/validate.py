@@ -60,6 +60,7 @@ def stage(con: duckdb.DuckDBPyConnection, dataset: str, run_id: str, run_date: d
         "run_id": run_id,
         "run_date": run_date,
         "threshold": contract.quarantine_threshold,
+        "threshold_min_rows": contract.quarantine_threshold_min_rows,
         "threshold_rule": threshold_rule,
     }
     con.execute("BEGIN TRANSACTION")

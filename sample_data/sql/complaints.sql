@@ -21,7 +21,7 @@ WITH k AS (
     FROM x
 ), s AS (
     SELECT
-        d.*,
+        d.* EXCLUDE (category),  -- the merchant's USCC category; the complaint has its own
         CASE WHEN $as_of::DATE - d.registered_on <= 60
              THEN wpick(['处理中', '调解成功', '调解不成功', '终止调解', '不予受理'], [0.5, 0.8, 0.87, 0.92, 1.0],
                         rnd(d.pk, 'status'))

@@ -24,7 +24,7 @@ DELETE FROM complaints_linked WHERE as_of = $as_of;
 
 INSERT INTO complaints_linked BY NAME
 -- norm_name is costly, so it runs once per distinct respondent name of a blank-code complaint.
-WITH blank_names AS (
+WITH blank_names AS MATERIALIZED (
     SELECT respondent_name, norm_name(respondent_name) AS name_key
     FROM (SELECT DISTINCT respondent_name FROM credit_complaints_known WHERE respondent_uscc IS NULL)
 ),

@@ -47,31 +47,39 @@ WITH records AS (
     FROM credit_complaints_known
     WHERE respondent_uscc IS NOT NULL
 ),
--- norm_name is costly (a long translate per call), so it runs once per distinct name.
-name_keys AS (
+-- "Latest" as one sortable number (a struct key makes arg_max twice as slow): permit first, then
+-- record date, dataset, file and row. Days since 1900 < 2^17, file and row numbers < 2^40.
+ranked AS (
+    SELECT
+        *,
+        ((((CAST(is_permit AS HUGEINT) * 131072 + (record_date - DATE '1900-01-01')) * 8 + dataset_rank)
+            * 1099511627776 + file_seq) * 1099511627776 + row_number) AS recency
+    FROM records
+),
+-- norm_name is costly (a long translate per call), so it runs once per distinct name; the CTE is
+-- materialised so that the optimiser does not push the call back down onto every record.
+name_keys AS MATERIALIZED (
     SELECT name, norm_name(name) AS name_key
     FROM (SELECT DISTINCT name FROM records)
 ),
 merchant_names AS (
-    SELECT r.uscc, list_sort(list(DISTINCT k.name_key)) AS names
+    SELECT r.uscc, list_sort(list(DISTINCT k.name_key) FILTER (WHERE k.name_key IS NOT NULL)) AS names
     FROM (SELECT DISTINCT uscc, name FROM records) AS r
     JOIN name_keys AS k USING (name)
-    WHERE k.name_key IS NOT NULL
     GROUP BY r.uscc
 ),
 merchant AS (
     SELECT
         uscc,
-        arg_max(name, (is_permit, record_date, dataset_rank, file_seq, row_number)) AS name,
+        arg_max(name, recency) AS name,
         coalesce(
-            arg_max(entity_type, (is_permit, record_date, dataset_rank, file_seq, row_number))
-                FILTER (WHERE entity_type IS NOT NULL),
+            arg_max(entity_type, recency) FILTER (WHERE entity_type IS NOT NULL),
             CASE WHEN substr(uscc, 1, 2) = '92' THEN '个体工商户' ELSE '法人及非法人组织' END
         ) AS entity_type,
-        arg_max_null(industry_code, (record_date, file_seq, row_number)) FILTER (WHERE is_permit = 1) AS sector,
+        arg_max_null(industry_code, recency) FILTER (WHERE is_permit = 1) AS sector,
         CAST(count(*) FILTER (WHERE valid_at_as_of) AS INTEGER) AS outlets,
         min(record_date) FILTER (WHERE is_permit = 1) AS first_permit_date
-    FROM records
+    FROM ranked
     GROUP BY uscc
 )
 SELECT

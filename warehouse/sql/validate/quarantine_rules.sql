@@ -35,7 +35,7 @@ UPDATE ingest_files
 SET status = 'held',
     reason = 'every row failed to parse; fix the file at its source and deliver it again'
 WHERE dataset = $dataset AND status = 'ingested' AND rows_read > 0 AND rows_accepted = 0
-  AND rows_quarantined::DOUBLE / rows_read > $threshold;
+  AND rows_quarantined::DOUBLE / rows_read > $threshold AND rows_read >= $threshold_min_rows;
 
 -- A held file is held whole: its rows that the parser rejected carry the threshold rule too.
 UPDATE quarantine_rows

@@ -23,10 +23,12 @@ judged AS (
 per_file AS (
     SELECT judged.*,
            (count(*) FILTER (WHERE len(failed_rules) > 0) OVER (PARTITION BY judged._file_seq) + p.parse_rejects)
-               / greatest(p.rows_read, 1) AS _file_quarantine_rate
+               / greatest(p.rows_read, 1) AS _file_quarantine_rate,
+           p.rows_read >= $threshold_min_rows AS _file_large_enough
     FROM judged JOIN pending AS p ON p.file_seq = judged._file_seq
 )
 SELECT per_file.*,
-       _file_quarantine_rate > $threshold AS _file_held,
-       CASE WHEN len(failed_rules) > 0 OR _file_quarantine_rate > $threshold THEN {record} END AS _record
+       _file_quarantine_rate > $threshold AND _file_large_enough AS _file_held,
+       CASE WHEN len(failed_rules) > 0 OR (_file_quarantine_rate > $threshold AND _file_large_enough)
+            THEN {record} END AS _record
 FROM per_file;
