@@ -7,6 +7,7 @@ import dagster as dg
 
 from assets.credit import CREDIT_TABLES
 from assets.partitions import as_of, as_of_partitions
+from assets.report import report_path
 from assets.resources import LocationsResource, WarehouseResource
 from warehouse import release
 from warehouse.policy import load_policy
@@ -103,5 +104,9 @@ def release_published(
             "release": dg.MetadataValue.path(str(final)),
             "latest": dg.MetadataValue.json(latest),
             "pruned": dg.MetadataValue.json(pruned),
+            # written by the next step, release_report (internal, outside the publish folder)
+            "release_report": dg.MetadataValue.path(
+                str(report_path(locations.reports, final.name).resolve())
+            ),
         }
     )

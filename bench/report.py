@@ -76,7 +76,10 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
 
 def one_line(result: dict[str, Any]) -> str:
     s = result["summary"]
-    parts = [f"total {_f(s['total_s'])} s ({'ok' if s['success'] else 'FAILED'})", f"floor {_f(s['floor_s'])} s"]
+    parts = [
+        f"total {_f(s['total_s'])} s ({'ok' if s['success'] else 'FAILED'})",
+        f"floor {_f(s['floor_s'])} s",
+    ]
     parts.append(f"total/floor {_f(s['total_over_floor'])}")
     parts.append(f"peak {_f(s['peak_rss_gib'])} GiB")
     if s["baseline_s"] is not None:
@@ -112,7 +115,9 @@ def write_results_md(out: Path) -> Path:
 def render(results: dict[float, dict[str, Any]]) -> str:
     lines = ["# Benchmark results", ""]
     if not results:
-        return "\n".join([*lines, "No results yet: run `python -m bench.run --scales 1 5 20 --incremental`.", ""])
+        return "\n".join(
+            [*lines, "No results yet: run `python -m bench.run --scales 1 5 20 --incremental`.", ""]
+        )
     any_result = next(iter(results.values()))
     m = any_result["machine"]
     v = m["versions"]
@@ -147,14 +152,25 @@ def render(results: dict[float, dict[str, Any]]) -> str:
             f"| {_f(s['baseline_s'])} | {_f(s['baseline_over_validate'], 2)} "
             f"| {run.get('load_before', {}).get('loadavg_1m', '–')} |"
         )
-    lines += ["", "Runs per scale (wall s): " + "; ".join(
-        f"scale {k:g}: {r['summary']['total_runs_s']} (floor {r['summary']['floor_runs_s']})" for k, r in results.items()
-    ), ""]
+    lines += [
+        "",
+        "Runs per scale (wall s): "
+        + "; ".join(
+            f"scale {k:g}: {r['summary']['total_runs_s']} (floor {r['summary']['floor_runs_s']})"
+            for k, r in results.items()
+        ),
+        "",
+    ]
     failures = [(k, r["summary"]["failure"]) for k, r in results.items() if r["summary"]["failure"]]
     for k, why in failures:
         lines += [f"**Scale {k:g} run failed:** {str(why)[:600]}", ""]
 
-    lines += ["## Stages", "", "| scale | stage | s | rows | rows/s | peak RSS GiB (sampled) | steps |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        "## Stages",
+        "",
+        "| scale | stage | s | rows | rows/s | peak RSS GiB (sampled) | steps |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for scale, r in results.items():
         for stage, st in r["summary"]["stages"].items():
             lines.append(
@@ -202,12 +218,23 @@ def _i(x: float | None) -> str:
 
 
 def _targets(results: dict[float, dict[str, Any]]) -> list[str]:
-    lines = ["## Targets (issue 7, at scale 20)", "", "| target | limit | measured | met |", "|---|---|---|---|"]
+    lines = [
+        "## Targets (issue 7, at scale 20)",
+        "",
+        "| target | limit | measured | met |",
+        "|---|---|---|---|",
+    ]
     r20 = results.get(TARGET_SCALE)
     for key, what, limit, op, unit in TARGETS:
         value = r20["summary"].get(key) if r20 else None
-        met = "–" if value is None else ("yes" if (value <= limit if op == "<=" else value >= limit) else "**no**")
-        lines.append(f"| {what} | {op} {limit:g} {unit} | {_f(value, 2)} {unit if value is not None else ''} | {met} |")
+        met = (
+            "–"
+            if value is None
+            else ("yes" if (value <= limit if op == "<=" else value >= limit) else "**no**")
+        )
+        lines.append(
+            f"| {what} | {op} {limit:g} {unit} | {_f(value, 2)} {unit if value is not None else ''} | {met} |"
+        )
     r5 = results.get(5.0)
     ratio = _ratio(r20["summary"]["total_s"], r5["summary"]["total_s"]) if r20 and r5 else None
     what, limit = SCALING_TARGET
@@ -217,7 +244,12 @@ def _targets(results: dict[float, dict[str, Any]]) -> list[str]:
 
 
 def _floor_table(results: dict[float, dict[str, Any]]) -> list[str]:
-    lines = ["## Floor by file kind", "", "| scale | kind | files | rows | MiB | s |", "|---|---|---|---|---|---|"]
+    lines = [
+        "## Floor by file kind",
+        "",
+        "| scale | kind | files | rows | MiB | s |",
+        "|---|---|---|---|---|---|",
+    ]
     for scale, r in results.items():
         floor = next((f for f in r.get("floors") or [] if f.get("by_kind")), None)
         for kind, k in sorted((floor or {}).get("by_kind", {}).items()):
@@ -244,12 +276,19 @@ def _baseline_table(results: dict[float, dict[str, Any]]) -> list[str]:
                 f"| {_f(d['load_s'], 2)} | {_f(d['validate_s'], 2)} | {_f(d['peak_rss_bytes'] / GIB, 2)} |"
             )
         if base.get("import_s") is not None:
-            lines.append(f"| {scale:g} | (import great_expectations) | | | | | | {_f(base['import_s'], 2)} | |")
+            lines.append(
+                f"| {scale:g} | (import great_expectations) | | | | | | {_f(base['import_s'], 2)} | |"
+            )
     return [*lines, ""]
 
 
 def _slowest_steps(results: dict[float, dict[str, Any]], n: int = 12) -> list[str]:
-    lines = ["## Slowest steps (median full run of each scale)", "", "| scale | step | stage | s |", "|---|---|---|---|"]
+    lines = [
+        "## Slowest steps (median full run of each scale)",
+        "",
+        "| scale | step | stage | s |",
+        "|---|---|---|---|",
+    ]
     for scale, r in results.items():
         run = _median_run(r.get("full_runs") or []) or {}
         for s in sorted(run.get("steps") or [], key=lambda s: -s["seconds"])[:n]:
@@ -265,7 +304,12 @@ def _sql_profile(results: dict[float, dict[str, Any]], n: int = 15) -> list[str]
         if not prof:
             continue
         if not lines:
-            lines = ["## Slowest SQL statements (`--profile-sql`)", "", "| scale | SQL file | statement | calls | s |", "|---|---|---|---|---|"]
+            lines = [
+                "## Slowest SQL statements (`--profile-sql`)",
+                "",
+                "| scale | SQL file | statement | calls | s |",
+                "|---|---|---|---|---|",
+            ]
         for p in prof[:n]:
             stmt = p["statement"].replace("|", "\\|")[:90]
             lines.append(f"| {scale:g} | `{p['sql']}` | `{stmt}` | {p['calls']} | {_f(p['seconds'], 2)} |")

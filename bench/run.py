@@ -53,8 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--work", type=Path, default=REPO / "bench" / "work", help="samples and runs (gitignored)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF)
-    p.add_argument("--repeat", type=int, default=1, help="full runs and floors per scale; the median is reported")
-    p.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the GE-on-pandas baseline")
+    p.add_argument(
+        "--repeat", type=int, default=1, help="full runs and floors per scale; the median is reported"
+    )
+    p.add_argument(
+        "--no-baseline", dest="baseline", action="store_false", help="skip the GE-on-pandas baseline"
+    )
     p.add_argument("--profile-sql", action="store_true", help="time every statement run through warehouse.db")
     p.add_argument(
         "--baseline-rss-limit-gib",

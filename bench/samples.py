@@ -11,6 +11,7 @@ cache as generated. Hard links are regular files to the pipeline (it refuses sym
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import sample_data
 from bench.floor import DATASETS
 from bench.measure import child_env, run_child
 
@@ -25,8 +27,17 @@ from bench.measure import child_env, run_child
 NIGHT_SHARE = 0.001
 
 
+def generator_fingerprint() -> str:
+    """8 hex of the generator's code and SQL: a changed generator never reuses an old sample."""
+    root = Path(sample_data.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("*.py"), *root.glob("sql/*.sql")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
 def sample_key(scale: float, seed: int, as_of: date) -> str:
-    return f"scale-{scale:g}--seed-{seed}--{as_of.isoformat()}"
+    return f"scale-{scale:g}--seed-{seed}--{as_of.isoformat()}--gen-{generator_fingerprint()}"
 
 
 def ensure_sample(work: Path, scale: float, seed: int, as_of: date) -> tuple[Path, dict[str, Any]]:
@@ -63,6 +74,7 @@ def ensure_sample(work: Path, scale: float, seed: int, as_of: date) -> tuple[Pat
         "scale": scale,
         "seed": seed,
         "as_of": as_of.isoformat(),
+        "generator": generator_fingerprint(),
         "generate_s": round(child.wall_s, 2),
         "generate_peak_rss_bytes": child.peak_rss_bytes,
         "files": len(files),

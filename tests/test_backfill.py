@@ -28,7 +28,7 @@ from conftest import make_uscc, valid_record, write_records
 
 from assets.report import CJK_FAMILIES, cjk_font_family, report_path, tier_mix_png
 from assets.resources import LocationsResource, WarehouseResource
-from data_contracts import INCOMING_DATASETS
+from data_contracts import INCOMING_DATASETS, incoming_contract
 from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, credit_job, defs
 from pipelines.run import run_partition
 from warehouse import release
@@ -245,9 +245,10 @@ def test_a_run_that_fails_before_publishing_leaves_the_previous_release_live(pla
     latest_bytes = (place.publish / "latest.json").read_bytes()
     releases_before = release.release_ids(place.publish)
 
-    bad = valid_record("permits", 3)
-    bad.update(party_uscc="not-a-code", decision_date="not-a-date")
-    write_records(place.landing / "permits" / "2026-11-24" / "broken.csv", "permits", [bad, dict(bad)])
+    # a file large enough for the quarantine threshold to judge it, and every row of it bad
+    rows = incoming_contract("permits").quarantine_threshold_min_rows + 5
+    broken = [{**valid_record("permits", 100 + n), "party_uscc": "not-a-code"} for n in range(rows)]
+    write_records(place.landing / "permits" / "2026-11-24" / "broken.csv", "permits", broken)
 
     result = defs.resolve_job_def("credit_job").execute_in_process(
         partition_key=AFTER.isoformat(), instance=dg.DagsterInstance.ephemeral(), raise_on_error=False

@@ -5,6 +5,16 @@ DuckDB allows one writer process per file; a second process fails at once with
 sibling `<file>.lock` first and *waits* for it (with a deadline and a message naming who
 holds it), so two Dagster runs, a run and the CLI, or a backfill's partitions queue on the
 warehouse instead of failing or spinning inside DuckDB's own retry loop.
+
+A process that opened the file with DuckDB directly (an analyst's `duckdb` shell, a notebook)
+holds DuckDB's own lock without ours: `connect` waits for that one too, under the same
+deadline, and then names the holder DuckDB reports instead of failing at the first attempt.
+
+The per-connection lock lets two runs interleave their steps, and a run's steps belong
+together (a batch staged by one run must be gated and promoted by that run). `exclusive_run`
+holds a second lock, `<file>.run.lock`, for a whole run: the Dagster resource takes it when a
+run starts, so a manual run and a sensor run, or a backfill's partitions, queue one behind
+the other. The deadline of both waits is `CREDIT_WAREHOUSE_LOCK_TIMEOUT_S` seconds (default 1800).
 """
 
 from __future__ import annotations
@@ -23,7 +33,8 @@ from typing import Any
 import duckdb
 
 SQL_DIR = Path(__file__).parent / "sql"
-DEFAULT_LOCK_TIMEOUT_S = 1800.0
+DEFAULT_LOCK_TIMEOUT_S = float(os.environ.get("CREDIT_WAREHOUSE_LOCK_TIMEOUT_S", "1800"))
+_DUCKDB_LOCK_CONFLICT = "Could not set lock on file"
 DEV_HASH_KEY = "credit-lists-development-key"  # not a secret: set CREDIT_HASH_KEY in production
 
 
@@ -81,9 +92,9 @@ def split_statements(sql: str) -> list[str]:
 
 
 @contextmanager
-def _file_lock(lock_path: Path, timeout_s: float) -> Iterator[None]:
+def _file_lock(lock_path: Path, timeout_s: float, what: str) -> Iterator[None]:
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         deadline = time.monotonic() + timeout_s
         delay = 0.05
@@ -95,7 +106,7 @@ def _file_lock(lock_path: Path, timeout_s: float) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
                     raise WarehouseBusy(
-                        f"warehouse {lock_path.with_suffix('')} is still in use by {holder} after "
+                        f"{what} is still in use by {holder} after "
                         f"{timeout_s:.0f}s; wait for that run to finish or stop it, then retry"
                     ) from None
                 time.sleep(delay)
@@ -105,6 +116,35 @@ def _file_lock(lock_path: Path, timeout_s: float) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+@contextmanager
+def exclusive_run(path: Path | str, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold the warehouse for a whole run (all its steps), waiting for another run to end first."""
+    path = Path(path)
+    with _file_lock(
+        path.with_name(path.name + ".run.lock"), timeout_s, f"warehouse {path} (held for a whole run)"
+    ):
+        yield
+
+
+def _open_duckdb(path: Path, deadline: float) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, waiting while another process that bypassed our lock has the file open."""
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if _DUCKDB_LOCK_CONFLICT not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                detail = str(exc).split("Conflicting lock is held in", 1)[-1].split(". See also")[0].strip()
+                raise WarehouseBusy(
+                    f"warehouse {path} is open in another process that does not take the warehouse "
+                    f"lock ({detail}); close that program (a duckdb shell or a notebook?) and retry"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
 
 def configure(con: duckdb.DuckDBPyConnection) -> None:
@@ -128,8 +168,9 @@ def connect(
     """Open the warehouse for writing, holding the cross-process lock for the whole block."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(path.with_name(path.name + ".lock"), timeout_s):
-        con = duckdb.connect(str(path))
+    deadline = time.monotonic() + timeout_s
+    with _file_lock(path.with_name(path.name + ".lock"), timeout_s, f"warehouse {path}"):
+        con = _open_duckdb(path, deadline)
         try:
             configure(con)
             yield con

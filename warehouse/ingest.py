@@ -2,12 +2,15 @@
 
 Each file is loaded in its own transaction together with its `ingest_files` row, so a crash
 leaves either the whole file or nothing, and the next run picks it up again. A file that
-cannot be read is recorded as refused with the reason, and the other files go on.
+cannot be read is recorded as refused with the reason, and the other files go on; a failure
+of the machine instead (a full disk, too little memory) fails the step and records nothing, so
+the file is read again once the machine is fixed.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,11 +20,12 @@ import duckdb
 from data_contracts import Contract, incoming_contract
 from data_contracts.contract import LINEAGE_COLUMNS, header_map, normalise_header
 from warehouse.db import query, run_sql
-from warehouse.landing import LandingFile, discover, sha256_of
-from warehouse.readers import FileRefused, read_file
+from warehouse.landing import DeliveryMoved, LandingFile, discover, pin, sha256_of, unchanged
+from warehouse.readers import FileRefused, read_file, transient
 
 log = logging.getLogger(__name__)
 UNREAD = "-"  # sha256 placeholder for files refused without reading them (links, wrong type)
+CHANGING = "changing"  # outcome of a file that changed while it was read: left for the next run
 
 
 @dataclass
@@ -66,26 +70,40 @@ def ingest_dataset(
                 known_pairs.add((lf.rel_path, UNREAD))
             summary.refused[lf.rel_path] = lf.refused
             continue
-        before = lf.path.stat()
-        sha = sha256_of(lf.path)
-        if (lf.rel_path, sha) in known_pairs:
+        try:
+            with pin(lf, landing_root) as before:
+                sha = sha256_of(lf.path)
+                if (lf.rel_path, sha) in known_pairs:
+                    continue
+                if sha in first_path_of:
+                    reason = (
+                        f"same bytes as {first_path_of[sha]} (sha256 {sha[:12]}…), already ingested; "
+                        "not read again"
+                    )
+                    _record(con, lf, sha, run_id, as_of, status="duplicate", reason=reason)
+                    known_pairs.add((lf.rel_path, sha))
+                    summary.duplicates.append(lf.rel_path)
+                    continue
+                outcome = _ingest_file(con, contract, lf, sha, before, run_id, as_of)
+        except DeliveryMoved as exc:
+            log.warning("%s: %s; it will be looked at again next run", dataset, exc)
+            summary.skipped_changing.append(lf.rel_path)
             continue
-        if sha in first_path_of:
-            reason = (
-                f"same bytes as {first_path_of[sha]} (sha256 {sha[:12]}…), already ingested; not read again"
-            )
-            _record(con, lf, sha, run_id, as_of, status="duplicate", reason=reason)
-            known_pairs.add((lf.rel_path, sha))
-            summary.duplicates.append(lf.rel_path)
+        except OSError as exc:  # not readable by this user: refused (retried each run), the run goes on
+            if transient(exc):
+                raise
+            reason = _could_not(exc)
+            if (lf.rel_path, UNREAD) not in known_pairs:
+                _record(con, lf, UNREAD, run_id, as_of, status="refused", reason=reason)
+                known_pairs.add((lf.rel_path, UNREAD))
+            summary.refused[lf.rel_path] = reason
             continue
-        outcome = _ingest_file(con, contract, lf, sha, before, run_id, as_of)
+        if outcome == CHANGING:
+            summary.skipped_changing.append(lf.rel_path)
+            continue
         known_pairs.add((lf.rel_path, sha))
         if isinstance(outcome, str):
-            if outcome == "changing":
-                known_pairs.discard((lf.rel_path, sha))
-                summary.skipped_changing.append(lf.rel_path)
-            else:
-                summary.refused[lf.rel_path] = outcome
+            summary.refused[lf.rel_path] = outcome
             continue
         first_path_of[sha] = lf.rel_path
         read, rejected = outcome
@@ -95,16 +113,27 @@ def ingest_dataset(
     return summary
 
 
-def _ingest_file(con, contract: Contract, lf: LandingFile, sha: str, before, run_id: str, as_of: date):
-    """(rows read, rows rejected by the parser), or the reason the file was not ingested."""
+def _ingest_file(
+    con, contract: Contract, lf: LandingFile, sha: str, before: os.stat_result, run_id: str, as_of: date
+):
+    """(rows read, rows rejected by the parser), CHANGING, or the reason the file was refused.
+
+    A file that is not the one pinned any more when its read ends (it grew, was truncated or
+    was replaced meanwhile) is neither ingested nor refused: what was read may be half of it.
+    """
     try:
         # Reading fills temp tables only, so it stays outside the transaction: a DuckDB error
         # would abort an open transaction, and a reader may retry after one (see readers.py).
         result = read_file(con, lf.path, lf.file_type or "")
+        run_sql(
+            con, "ingest/reject_structured_cells", {"field_columns": _field_columns(contract, result.headers)}
+        )
     except FileRefused as exc:
-        return _refuse(con, contract, lf, sha, run_id, as_of, str(exc))
+        return _refuse_unless_changed(con, contract, lf, sha, before, run_id, as_of, str(exc))
     except (duckdb.Error, OSError, ValueError) as exc:
-        return _refuse(con, contract, lf, sha, run_id, as_of, _could_not(exc))
+        if transient(exc):
+            raise
+        return _refuse_unless_changed(con, contract, lf, sha, before, run_id, as_of, _could_not(exc))
     con.execute("BEGIN TRANSACTION")
     try:
         file_seq = con.execute("SELECT nextval('ingest_file_seq')").fetchone()[0]
@@ -119,15 +148,14 @@ def _ingest_file(con, contract: Contract, lf: LandingFile, sha: str, before, run
             "run_id": run_id,
         }
         run_sql(con, "ingest/parse_rejects_to_quarantine", params)
-        after = lf.path.stat()
-        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        if not unchanged(lf.path, before):
             con.execute("ROLLBACK")
             log.warning(
                 "%s: %s changed while it was read; it will be read again next run",
                 contract.dataset,
                 lf.rel_path,
             )
-            return "changing"
+            return CHANGING
         run_sql(
             con,
             "ingest/record_file",
@@ -135,7 +163,7 @@ def _ingest_file(con, contract: Contract, lf: LandingFile, sha: str, before, run
                 **params,
                 "file_type": lf.file_type,
                 "encoding": result.encoding,
-                "size_bytes": after.st_size,
+                "size_bytes": before.st_size,
                 "rows_read": accepted + rejected,
                 "rows_accepted": accepted,
                 "rows_quarantined": rejected,
@@ -148,11 +176,34 @@ def _ingest_file(con, contract: Contract, lf: LandingFile, sha: str, before, run
         return accepted + rejected, rejected
     except (duckdb.Error, OSError, ValueError) as exc:
         con.execute("ROLLBACK")
-        return _refuse(con, contract, lf, sha, run_id, as_of, _could_not(exc))
+        if transient(exc):
+            raise
+        return _refuse_unless_changed(con, contract, lf, sha, before, run_id, as_of, _could_not(exc))
+
+
+def _refuse_unless_changed(
+    con,
+    contract: Contract,
+    lf: LandingFile,
+    sha: str,
+    before: os.stat_result,
+    run_id: str,
+    as_of: date,
+    reason: str,
+) -> str:
+    """A file still being written reads as broken (a zip without its directory, a cut line):
+    that is no reason to refuse it, so it is left for the next run instead."""
+    if not unchanged(lf.path, before):
+        log.warning(
+            "%s: %s changed while it was read; it will be read again next run", contract.dataset, lf.rel_path
+        )
+        return CHANGING
+    return _refuse(con, contract, lf, sha, run_id, as_of, reason)
 
 
 def _could_not(exc: Exception) -> str:
-    return f"could not be read ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+    text = str(exc).strip()
+    return f"could not be read ({type(exc).__name__}: {text.splitlines()[0] if text else ''})"
 
 
 def _refuse(con, contract: Contract, lf: LandingFile, sha: str, run_id: str, as_of: date, reason: str) -> str:
@@ -161,7 +212,8 @@ def _refuse(con, contract: Contract, lf: LandingFile, sha: str, run_id: str, as_
     return reason
 
 
-def _insert_raw(con, contract: Contract, headers: list[str], file_seq: int, sha: str, path: str, run_id: str):
+def _columns_by_field(contract: Contract, headers: list[str]) -> tuple[dict[str, list[int]], list[int]]:
+    """The header positions of each contract field, and the positions no field claims."""
     mapping = header_map(contract)
     by_field: dict[str, list[int]] = {}
     extras: list[int] = []
@@ -172,6 +224,15 @@ def _insert_raw(con, contract: Contract, headers: list[str], file_seq: int, sha:
             by_field.setdefault(target, []).append(i)
         else:
             extras.append(i)
+    return by_field, extras
+
+
+def _field_columns(contract: Contract, headers: list[str]) -> list[int]:
+    return sorted(i for positions in _columns_by_field(contract, headers)[0].values() for i in positions)
+
+
+def _insert_raw(con, contract: Contract, headers: list[str], file_seq: int, sha: str, path: str, run_id: str):
+    by_field, extras = _columns_by_field(contract, headers)
     selects = []
     for f in contract.fields:
         idx = by_field.get(f.name, [])

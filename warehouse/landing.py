@@ -3,7 +3,14 @@
 A file is identified by its sha256, so the same bytes delivered twice (renamed or not) are
 ingested once. Symbolic links, and anything that resolves outside the landing root, are
 refused and never opened: the landing tree is written by other departments' systems and is
-not trusted.
+not trusted. Because the tree can change between the walk and the read (a file swapped for a
+link, renamed over, or still growing), a delivery is pinned before it is read (`pin`: opened
+without following links, checked to be a regular file inside the root) and compared after
+(`unchanged`): a file that moved is left for the next run instead of being half-read.
+
+File names are bytes and come from other systems: one in GBK, or with a line break or a
+bidirectional-override character, is kept under a printable name (`display_path`) so that it
+can be recorded, logged and shown without breaking the warehouse, a log line or the UI.
 """
 
 from __future__ import annotations
@@ -11,12 +18,24 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import stat
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 DATASET_FOLDERS: tuple[str, ...] = ("permits", "penalties", "complaints", "commitments", "repairs")
 SUPPORTED_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl"}
 _CHUNK = 16 * 1024 * 1024
+# Characters that would break a log line, a one-line CLI reason or a markdown table, or hide
+# what a name says (bidirectional overrides): controls, format characters, line separators.
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_NOFOLLOW_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC
+
+
+class DeliveryMoved(OSError):
+    """The file changed identity since the landing tree was walked (replaced, linked, removed)."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +69,7 @@ def discover(landing_root: Path, dataset: str) -> list[LandingFile]:
         for d in list(dirnames):
             if (here / d).is_symlink():
                 dirnames.remove(d)
-                rel = (here / d).relative_to(landing_root).as_posix()
+                rel = display_path((here / d).relative_to(landing_root))
                 found.append(
                     LandingFile(
                         dataset, here / d, rel, None, "symbolic link to a folder; links are never followed"
@@ -61,9 +80,26 @@ def discover(landing_root: Path, dataset: str) -> list[LandingFile]:
             if name.startswith("."):
                 continue
             path = here / name
-            rel = path.relative_to(landing_root).as_posix()
+            rel = display_path(path.relative_to(landing_root))
             found.append(_classify(dataset, path, rel, root))
     return sorted(found, key=lambda f: f.rel_path)
+
+
+def display_path(relative: Path) -> str:
+    """The path relative to the landing root, with forward slashes, as printable UTF-8 text.
+
+    Undecodable bytes of a name (a GBK name on a UTF-8 system) become `\\xNN`, and control,
+    format and line-separator characters become `\\xNN` / `\\uNNNN`; any other name is unchanged.
+    """
+    text = os.fsencode(relative.as_posix()).decode("utf-8", "backslashreplace")
+    if text.isprintable():
+        return text
+    return "".join(
+        (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+        if unicodedata.category(c) in _ESCAPED_CATEGORIES
+        else c
+        for c in text
+    )
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -96,9 +132,61 @@ def _classify(dataset: str, path: Path, rel: str, root: Path) -> LandingFile:
     return LandingFile(dataset, path, rel, file_type)
 
 
+@contextmanager
+def pin(lf: LandingFile, landing_root: Path) -> Iterator[os.stat_result]:
+    """Hold the delivery open, without following a link, while it is hashed and read.
+
+    Yields its status (device, inode, size, modification time) for `unchanged` to compare
+    against after the read. Raises DeliveryMoved when the name no longer is a regular file
+    inside the landing root (it became a link, a FIFO or a folder, or was removed).
+    """
+    try:
+        fd = os.open(lf.path, _NOFOLLOW_FLAGS)
+    except FileNotFoundError:
+        raise DeliveryMoved(f"{lf.rel_path} was removed") from None
+    except OSError as exc:  # ELOOP: it is a symbolic link now
+        raise DeliveryMoved(f"{lf.rel_path} can no longer be opened as a file ({exc.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise DeliveryMoved(f"{lf.rel_path} is no longer a regular file")
+        opened = Path(_real_path_of(fd, lf.path))
+        if not _inside(opened, landing_root.resolve()):
+            raise DeliveryMoved(f"{lf.rel_path} now resolves outside the landing root")
+        yield st
+    finally:
+        os.close(fd)
+
+
+def _real_path_of(fd: int, path: Path) -> str:
+    """Where an open file really is (Linux tells through /proc; elsewhere resolve the name)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return os.path.realpath(path)
+
+
+def unchanged(path: Path, before: os.stat_result) -> bool:
+    """Whether `path` is still the very file pinned, with the same size and modification time."""
+    try:
+        now = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(now.st_mode) and (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) == (
+        before.st_dev,
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    )
+
+
 def sha256_of(path: Path) -> str:
+    """The file's sha256, read without following a symbolic link (a link raises OSError)."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    fd = os.open(path, _NOFOLLOW_FLAGS)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise DeliveryMoved(f"{path.name} is not a regular file")
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -109,31 +197,39 @@ def detect_encoding(path: Path) -> str:
 
     Valid UTF-8 Chinese text practically never decodes as GB18030 to the same characters and
     vice versa, and a strict full pass costs about a second per GB, so there is no guessing:
-    a file that is neither is refused.
+    a file that is neither is refused. A file that is valid UTF-8 up to a character cut at its
+    very end was cut short (an upload that died): it is refused as such, not tried as GB18030.
     """
     with path.open("rb") as fh:
         head = fh.read(3)
+    utf8 = _decodes(path, "utf-8")
+    if utf8 == "cut":
+        raise UnicodeError("is UTF-8 that ends in the middle of a character: the file was cut short")
     if head == codecs.BOM_UTF8:
-        if _decodes(path, "utf-8"):
+        if utf8 == "ok":
             return "utf-8-sig"
         raise UnicodeError("starts with a UTF-8 byte-order mark but is not valid UTF-8")
-    if _decodes(path, "utf-8"):
+    if utf8 == "ok":
         return "utf-8"
-    if _decodes(path, "gb18030"):
+    if _decodes(path, "gb18030") == "ok":
         return "gb18030"
     raise UnicodeError("is neither valid UTF-8 nor valid GB18030/GBK")
 
 
-def _decodes(path: Path, encoding: str) -> bool:
+def _decodes(path: Path, encoding: str) -> str:
+    """ "ok"; "cut" when every byte decodes but the last character is incomplete; else "invalid"."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):
                 decoder.decode(chunk)
-            decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return False
-    return True
+        return "invalid"
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cut"
+    return "ok"
 
 
 def transcode_to_utf8(path: Path, encoding: str, target: Path) -> None:

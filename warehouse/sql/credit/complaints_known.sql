@@ -4,8 +4,7 @@
 CREATE OR REPLACE TEMP TABLE credit_complaints_known AS
 WITH latest AS (
     SELECT
-        complaint_no, registered_on, respondent_name, respondent_uscc, channel, category,
-        handling_status, closed_on, _file_seq, _row_number
+        complaint_no, registered_on, respondent_name, respondent_uscc, handling_status, _file_seq, _row_number
     FROM complaints
     QUALIFY row_number() OVER (PARTITION BY complaint_no ORDER BY _file_seq DESC, _row_number DESC) = 1
 )

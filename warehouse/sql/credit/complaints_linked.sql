@@ -1,20 +1,17 @@
 -- Complaints as of T linked to merchants (credit-policy.md section 2): by the respondent's
 -- USCC, or, when that is blank, by exact normalised name when exactly one merchant has that
 -- name (`name_matches` says how many did). Unlinked complaints stay, counted but not scored.
--- Complainant fields never reach this table.
+-- Complainant fields never reach this table, nor anything else scoring does not need (the
+-- table holds every complaint known at T, for every evaluated date).
 CREATE TABLE IF NOT EXISTS complaints_linked (
     as_of DATE NOT NULL,
     complaint_no VARCHAR,
     registered_on DATE,
     respondent_name VARCHAR,
-    respondent_uscc VARCHAR,
     uscc VARCHAR,
     link_method VARCHAR,
     name_matches INTEGER,
-    channel VARCHAR,
-    category VARCHAR,
     handling_status VARCHAR,
-    closed_on DATE,
     accepted BOOLEAN,
     unresolved BOOLEAN,
     in_window BOOLEAN
@@ -44,7 +41,6 @@ SELECT
     c.complaint_no,
     c.registered_on,
     c.respondent_name,
-    c.respondent_uscc,
     CASE
         WHEN c.respondent_uscc IS NOT NULL THEN c.respondent_uscc
         WHEN n.merchants = 1 THEN n.uscc
@@ -54,10 +50,7 @@ SELECT
         WHEN n.merchants = 1 THEN 'name'
     END AS link_method,
     n.merchants AS name_matches,
-    c.channel,
-    c.category,
     c.handling_status,
-    c.closed_on,
     NOT coalesce(list_contains($complaints_not_accepted_statuses, c.handling_status), false) AS accepted,
     coalesce(list_contains($complaints_unresolved_statuses, c.handling_status), false)
         OR (coalesce(list_contains($complaints_pending_statuses, c.handling_status), false)

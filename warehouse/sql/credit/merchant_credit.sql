@@ -82,7 +82,9 @@ cmp AS (
             WHERE unresolved AND registered_on > $as_of - $red_list_complaint_window_days
         ) AS INTEGER) AS red_unresolved_complaints
     FROM complaints_linked
-    WHERE as_of = $as_of AND uscc IS NOT NULL
+    WHERE as_of = $as_of
+        AND uscc IS NOT NULL
+        AND registered_on > $as_of - greatest($complaints_window_days, $red_list_complaint_window_days)
     GROUP BY uscc
 ),
 com AS (
@@ -107,11 +109,13 @@ com AS (
         AND judgement_known
     GROUP BY committer_uscc
 ),
-perm AS (
-    SELECT uscc, bool_or(valid_to < $as_of AND valid_to > $as_of - $score_permit_lapsed_window_days) AS recently_lapsed
+lapsed AS (
+    SELECT DISTINCT uscc
     FROM permits_resolved
-    WHERE as_of = $as_of AND uscc IS NOT NULL
-    GROUP BY uscc
+    WHERE as_of = $as_of
+        AND uscc IS NOT NULL
+        AND valid_to < $as_of
+        AND valid_to > $as_of - $score_permit_lapsed_window_days
 ),
 bl AS (
     SELECT
@@ -142,7 +146,7 @@ facts AS (
         coalesce(com.commitments_breached, 0) AS commitments_breached,
         coalesce(com.commitments_partial, 0) AS commitments_partial,
         coalesce(com.red_commitment_failures, 0) AS red_commitment_failures,
-        coalesce(perm.recently_lapsed, false) AND m.outlets = 0 AS permit_lapsed,
+        lapsed.uscc IS NOT NULL AND m.outlets = 0 AS permit_lapsed,
         bl.black_list_triggers,
         bl.black_list_since,
         least(bl.trigger_until, CAST(bl.black_list_since + to_years($black_list_max_years) AS DATE))
@@ -151,7 +155,7 @@ facts AS (
     LEFT JOIN pen USING (uscc)
     LEFT JOIN cmp USING (uscc)
     LEFT JOIN com USING (uscc)
-    LEFT JOIN perm USING (uscc)
+    LEFT JOIN lapsed USING (uscc)
     LEFT JOIN bl USING (uscc)
     WHERE m.as_of = $as_of
 ),

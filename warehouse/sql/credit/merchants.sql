@@ -20,53 +20,54 @@ CREATE TABLE IF NOT EXISTS merchants (
 
 DELETE FROM merchants WHERE as_of = $as_of;
 
+-- "Latest" as one sortable number (a struct key makes arg_max twice as slow): permit first, then
+-- record date, dataset, file and row. Days since 1900 < 2^17, file and row numbers < 2^40.
+CREATE OR REPLACE TEMP MACRO credit_recency(is_permit, record_date, dataset_rank, file_seq, row_number) AS
+    ((((CAST(is_permit AS HUGEINT) * 131072 + (record_date - DATE '1900-01-01')) * 8 + dataset_rank)
+        * 1099511627776 + file_seq) * 1099511627776 + row_number);
+
 INSERT INTO merchants BY NAME
 WITH records AS (
     SELECT
-        uscc, party_name AS name, party_type AS entity_type, 1 AS is_permit, 4 AS dataset_rank,
-        decision_date AS record_date, source_file_seq AS file_seq, source_row_number AS row_number,
-        industry_code, valid_at_as_of
+        uscc, party_name AS name, party_type AS entity_type, 1 AS is_permit,
+        credit_recency(1, decision_date, 4, source_file_seq, source_row_number) AS recency,
+        decision_date AS permit_date, industry_code, valid_at_as_of
     FROM permits_resolved
     WHERE as_of = $as_of AND uscc IS NOT NULL
     UNION ALL
     SELECT
-        uscc, party_name, party_type, 0, 3, decision_date, source_file_seq, source_row_number,
-        NULL, false
+        uscc, party_name, party_type, 0, credit_recency(0, decision_date, 3, source_file_seq, source_row_number),
+        NULL, NULL, false
     FROM penalties_resolved
     WHERE as_of = $as_of AND uscc IS NOT NULL AND NOT withdrawn
     UNION ALL
     SELECT
-        committer_uscc, committer_name, committer_type, 0, 2, made_on, source_file_seq, source_row_number,
-        NULL, false
+        committer_uscc, committer_name, committer_type, 0,
+        credit_recency(0, made_on, 2, source_file_seq, source_row_number), NULL, NULL, false
     FROM commitments_resolved
     WHERE as_of = $as_of AND committer_uscc IS NOT NULL AND committer_type IS DISTINCT FROM '自然人'
     UNION ALL
-    SELECT
-        respondent_uscc, respondent_name, NULL, 0, 1, registered_on, _file_seq, _row_number,
-        NULL, false
+    -- complaints are the most numerous records: only the latest of each (merchant, name) can matter
+    SELECT respondent_uscc, respondent_name, NULL, 0, max(credit_recency(0, registered_on, 1, _file_seq, _row_number)),
+        NULL, NULL, false
     FROM credit_complaints_known
     WHERE respondent_uscc IS NOT NULL
+    GROUP BY respondent_uscc, respondent_name
 ),
--- "Latest" as one sortable number (a struct key makes arg_max twice as slow): permit first, then
--- record date, dataset, file and row. Days since 1900 < 2^17, file and row numbers < 2^40.
-ranked AS (
-    SELECT
-        *,
-        ((((CAST(is_permit AS HUGEINT) * 131072 + (record_date - DATE '1900-01-01')) * 8 + dataset_rank)
-            * 1099511627776 + file_seq) * 1099511627776 + row_number) AS recency
-    FROM records
+-- norm_name is costly (a long translate per call), so it runs once per distinct name; the CTEs
+-- are materialised so that the optimiser does not push the call back down onto every record.
+name_pairs AS MATERIALIZED (
+    SELECT DISTINCT uscc, name FROM records
 ),
--- norm_name is costly (a long translate per call), so it runs once per distinct name; the CTE is
--- materialised so that the optimiser does not push the call back down onto every record.
 name_keys AS MATERIALIZED (
     SELECT name, norm_name(name) AS name_key
-    FROM (SELECT DISTINCT name FROM records)
+    FROM (SELECT DISTINCT name FROM name_pairs)
 ),
 merchant_names AS (
-    SELECT r.uscc, list_sort(list(DISTINCT k.name_key) FILTER (WHERE k.name_key IS NOT NULL)) AS names
-    FROM (SELECT DISTINCT uscc, name FROM records) AS r
+    SELECT p.uscc, list_sort(list(DISTINCT k.name_key) FILTER (WHERE k.name_key IS NOT NULL)) AS names
+    FROM name_pairs AS p
     JOIN name_keys AS k USING (name)
-    GROUP BY r.uscc
+    GROUP BY p.uscc
 ),
 merchant AS (
     SELECT
@@ -78,8 +79,8 @@ merchant AS (
         ) AS entity_type,
         arg_max_null(industry_code, recency) FILTER (WHERE is_permit = 1) AS sector,
         CAST(count(*) FILTER (WHERE valid_at_as_of) AS INTEGER) AS outlets,
-        min(record_date) FILTER (WHERE is_permit = 1) AS first_permit_date
-    FROM ranked
+        min(permit_date) AS first_permit_date
+    FROM records
     GROUP BY uscc
 )
 SELECT

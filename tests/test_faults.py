@@ -1,0 +1,644 @@
+"""Fault injection: the pipeline killed, starved of disk, fed files that move, or locked out.
+
+Each fault is injected into a real run of the asset graph (`credit-lists run`, or a driver
+that runs the same CLI with one function made to die on SIGKILL), on a tiny hand-made landing
+tree. After each fault the warehouse and the publish folder must still agree with themselves
+(`warehouse.reconcile`: rows_read = rows_accepted + rows_quarantined for every file, quarantine
+rows per file as counted, no (sha256, row number) twice in a raw table, no file taken twice,
+validated rows only from validated files, latest.json naming a complete release whose manifest
+hashes match), and a plain rerun must complete with every delivered row accounted for once.
+
+The helpers here (tiny landing tree, CLI runs, the books check) serve the concurrency and
+operator-surface suites too.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import bad_check_uscc, valid_record, write_csv, write_jsonl, write_records, write_xlsx
+
+from data_contracts import INCOMING_DATASETS, incoming_contract
+from warehouse import db, release
+from warehouse.db import WarehouseBusy, connect
+from warehouse.ingest import ensure_schema, ingest_dataset
+from warehouse.reconcile import reconcile, release_dir_problems
+
+AS_OF = date(2026, 11, 25)
+CLI = Path(sys.executable).with_name("credit-lists")
+ROWS_PER_FILE = 5
+
+# The same CLI, with one named point made to die on SIGKILL (argv: stop, then the CLI's own).
+DRIVER = r"""
+import os, signal, sys
+
+stop, argv = sys.argv[1], sys.argv[2:]
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def die_after(module, name, when=lambda *a, **k: True, nth=1):
+    original = getattr(module, name)
+    calls = []
+
+    def wrapper(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if when(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == nth:
+                die()
+        return result
+
+    setattr(module, name, wrapper)
+
+
+import warehouse.credit, warehouse.ingest, warehouse.release, warehouse.validate
+
+if stop == "ingest:second_file_before_commit":
+    # the raw rows of the second file are inserted, its transaction not yet committed
+    die_after(warehouse.ingest, "_insert_raw", nth=2)
+elif stop == "stage:before_commit":
+    die_after(warehouse.validate, "run_sql", lambda con, name, *a: name == "validate/quarantine_rules")
+elif stop == "promote:before_commit":
+    die_after(warehouse.validate, "run_sql", lambda con, name, *a: name == "validate/mark_validated")
+elif stop == "credit:before_commit":
+    die_after(warehouse.credit, "run_sql", lambda con, name, *a: name == "credit/merchant_credit")
+elif stop == "publish:second_parquet_file":
+    import pyarrow.parquet as pq
+
+    close, closed = pq.ParquetWriter.close, []
+
+    def dying_close(self, *args, **kwargs):
+        closed.append(1)
+        if len(closed) == 2:
+            die()  # the second file has row groups on disk and no footer
+        return close(self, *args, **kwargs)
+
+    pq.ParquetWriter.close = dying_close
+elif stop == "publish:after_move_into_releases":
+    die_after(warehouse.release, "move_into_releases")
+elif stop == "publish:inside_latest_swap":
+    replace = os.replace
+
+    def dying_replace(src, dst, *args, **kwargs):
+        if str(dst).endswith("latest.json"):
+            die()  # the new latest.json is written and fsynced under its temporary name
+        return replace(src, dst, *args, **kwargs)
+
+    os.replace = dying_replace
+else:
+    raise SystemExit(f"unknown stop {stop}")
+
+from pipelines.cli import main
+
+sys.exit(main(argv))
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers shared with test_concurrency.py and test_operator_surface.py
+
+
+def tiny_landing(
+    root: Path, batch: str = "2026-11-20", first: int = 1, bad_penalty: bool = True
+) -> dict[str, int]:
+    """Two small CSV deliveries per dataset (and one penalty row failing its USCC check);
+    returns the rows delivered per dataset."""
+    delivered: dict[str, int] = {}
+    for ds in INCOMING_DATASETS:
+        for k in range(2):
+            start = first + k * ROWS_PER_FILE
+            records = [valid_record(ds, n) for n in range(start, start + ROWS_PER_FILE)]
+            write_records(root / ds / batch / f"part-{k + 1}.csv", ds, records)
+        delivered[ds] = 2 * ROWS_PER_FILE
+    if bad_penalty:
+        bad = valid_record("penalties", first + 900)
+        bad["party_uscc"] = bad_check_uscc(bad["party_uscc"])
+        write_records(root / "penalties" / batch / "with-bad-row.csv", "penalties", [bad])
+        delivered["penalties"] += 1
+    return delivered
+
+
+def cli_env(tmp: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env.update(
+        GX_ANALYTICS_ENABLED="False",
+        CREDIT_REPORTS_DIR=str(tmp / "reports"),
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    return env
+
+
+def run_args(landing: Path, warehouse: Path, publish: Path, as_of: date = AS_OF) -> list[str]:
+    return [
+        "run",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(warehouse),
+        "--publish",
+        str(publish),
+        "--as-of",
+        as_of.isoformat(),
+    ]
+
+
+def start_cli(
+    tmp: Path,
+    landing: Path,
+    warehouse: Path,
+    publish: Path,
+    as_of: date = AS_OF,
+    stop: str | None = None,
+    **env,
+) -> subprocess.Popen:
+    """`credit-lists run` in a process of its own (through the driver when a stop is named)."""
+    args = run_args(landing, warehouse, publish, as_of)
+    command = [str(CLI), *args] if stop is None else [sys.executable, "-c", DRIVER, stop, *args]
+    return subprocess.Popen(
+        command,
+        env=cli_env(tmp, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp,
+    )
+
+
+def finish(proc: subprocess.Popen, timeout: float = 420) -> tuple[int, str]:
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out + err[-4000:]
+
+
+def run_cli(
+    tmp: Path,
+    landing: Path,
+    warehouse: Path,
+    publish: Path,
+    as_of: date = AS_OF,
+    stop: str | None = None,
+    **env,
+):
+    return finish(start_cli(tmp, landing, warehouse, publish, as_of, stop, **env))
+
+
+def assert_books(warehouse: Path, publish: Path, release_id: str | None = None) -> None:
+    """The reconciliation of the warehouse and the publish folder finds nothing wrong."""
+    with connect(warehouse, timeout_s=120) as con:
+        problems = reconcile(con, publish, release_id)
+    assert problems == [], "\n".join(str(p) for p in problems)
+
+
+def counts(warehouse: Path) -> dict[str, dict[str, int]]:
+    """Per dataset: rows in the raw table (`raw`), in the validated table (`validated`), and
+    files by status (`files:<status>`)."""
+    out: dict[str, dict[str, int]] = {}
+    with connect(warehouse, timeout_s=120) as con:
+        for ds in INCOMING_DATASETS:
+            row: dict[str, int] = {}
+            for label, table in (("raw", f"raw_{ds}"), ("validated", ds)):
+                row[label] = (
+                    con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                    if db.table_exists(con, table)
+                    else 0
+                )
+            if db.table_exists(con, "ingest_files"):
+                for status, n in con.execute(
+                    "SELECT status, count(*) FROM ingest_files WHERE dataset = $d GROUP BY status", {"d": ds}
+                ).fetchall():
+                    row[f"files:{status}"] = n
+            out[ds] = row
+    return out
+
+
+def latest_of(publish: Path) -> dict | None:
+    return release.read_latest(publish)
+
+
+def assert_everything_once(warehouse: Path, delivered: dict[str, int], bad_rows: dict[str, int]) -> None:
+    """Every delivered row is in its raw table exactly once and, unless bad, validated once."""
+    got = counts(warehouse)
+    for ds, n in delivered.items():
+        assert got[ds]["raw"] == n, (ds, got[ds])
+        assert got[ds]["validated"] == n - bad_rows.get(ds, 0), (ds, got[ds])
+        # every file went through: none still pending, held or refused
+        assert set(got[ds]) == {"raw", "validated", "files:validated"}, (ds, got[ds])
+
+
+# ---------------------------------------------------------------------------------------------
+# SIGKILL in the warehouse stages
+
+
+WAREHOUSE_STOPS = [
+    "ingest:second_file_before_commit",
+    "stage:before_commit",
+    "promote:before_commit",
+    "credit:before_commit",
+]
+
+
+def test_sigkill_in_every_warehouse_stage_then_a_rerun_accounts_for_every_row_once(tmp_path: Path) -> None:
+    landing, warehouse, publish = tmp_path / "landing", tmp_path / "wh" / "w.duckdb", tmp_path / "publish"
+    delivered = tiny_landing(landing)
+    for stop in WAREHOUSE_STOPS:
+        code, log = run_cli(tmp_path, landing, warehouse, publish, stop=stop)
+        assert code == -signal.SIGKILL, (stop, code, log)
+        # the warehouse opens (DuckDB replays or drops what the dead process left) and agrees
+        assert_books(warehouse, publish)
+        assert latest_of(publish) is None, stop  # nothing was published by a dead run
+        got = counts(warehouse)
+        for ds in INCOMING_DATASETS:
+            assert got[ds]["raw"] <= delivered[ds], (stop, ds, got[ds])
+    code, log = run_cli(tmp_path, landing, warehouse, publish)
+    assert code == 0, log
+    assert_books(warehouse, publish)
+    assert_everything_once(warehouse, delivered, {"penalties": 1})
+    latest = latest_of(publish)
+    assert latest is not None and latest["as_of"] == AS_OF.isoformat()
+    with connect(warehouse) as con:
+        assert (
+            con.execute("SELECT count(*) FROM merchant_credit WHERE as_of = $t", {"t": AS_OF}).fetchone()[0]
+            > 0
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# SIGKILL during publication
+
+
+PUBLISH_STOPS = [
+    "publish:second_parquet_file",
+    "publish:after_move_into_releases",
+    "publish:inside_latest_swap",
+]
+
+
+def test_sigkill_at_each_publication_step_leaves_latest_complete(tmp_path: Path) -> None:
+    landing, warehouse, publish = tmp_path / "landing", tmp_path / "wh" / "w.duckdb", tmp_path / "publish"
+    delivered = tiny_landing(landing)
+    code, log = run_cli(tmp_path, landing, warehouse, publish)
+    assert code == 0, log
+    first = latest_of(publish)
+    for stop in PUBLISH_STOPS:
+        code, log = run_cli(tmp_path, landing, warehouse, publish, stop=stop)
+        assert code == -signal.SIGKILL, (stop, code, log)
+        assert latest_of(publish) == first, stop  # readers still get the first release, whole
+        assert_books(warehouse, publish)
+        for rid in release.release_ids(publish):  # nothing half-made ever sits under releases/
+            assert release_dir_problems(publish / "releases" / rid) == [], (stop, rid)
+    code, log = run_cli(tmp_path, landing, warehouse, publish)
+    assert code == 0, log
+    latest = latest_of(publish)
+    assert latest["release"] != first["release"]
+    assert_books(warehouse, publish, latest["release_id"])
+    assert_everything_once(warehouse, delivered, {"penalties": 1})
+    # the candidate killed after its rename is a complete release; the others left nothing visible
+    assert len(release.release_ids(publish)) == 4  # first, after_move, inside_latest_swap, last
+
+
+# ---------------------------------------------------------------------------------------------
+# a full disk under the publish folder
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs (root only; skipped where mounting is not allowed)."""
+    mount_point = tmp_path / "tmpfs"
+    mount_point.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        if subprocess.run(["umount", str(mount_point)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+
+
+def fill(folder: Path, leave_bytes: int) -> Path:
+    """Fill the file system of `folder` until only about `leave_bytes` are free."""
+    filler = folder / "filler.bin"
+    st = os.statvfs(folder)
+    free = st.f_bavail * st.f_frsize
+    with filler.open("wb") as fh:
+        try:
+            fh.write(b"\0" * max(free - leave_bytes, 0))
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    return filler
+
+
+def test_a_full_disk_under_the_publish_folder_fails_the_run_and_publishes_nothing(
+    tmp_path: Path, small_tmpfs: Path
+) -> None:
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh" / "w.duckdb"
+    publish = small_tmpfs / "publish"
+    delivered = tiny_landing(landing)
+    filler = fill(small_tmpfs, leave_bytes=12 * 1024)
+
+    code, log = run_cli(tmp_path, landing, warehouse, publish)
+
+    assert code == 1, log
+    assert "No space left on device" in log or "ENOSPC" in log or "[Errno 28]" in log, log
+    assert latest_of(publish) is None
+    assert release.release_ids(publish) == []
+    assert_books(warehouse, publish)  # the warehouse stages committed; the books agree
+    filler.unlink()
+    code, log = run_cli(tmp_path, landing, warehouse, publish)
+    assert code == 0, log
+    latest = latest_of(publish)
+    assert_books(warehouse, publish, latest["release_id"])
+    assert_everything_once(warehouse, delivered, {"penalties": 1})
+    assert release.release_ids(publish) == [latest["release_id"]]  # the failed candidate is gone
+
+
+def _enospc(*_args, **_kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_disk_full_while_writing_the_manifest_or_latest_keeps_the_previous_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same fault without a tmpfs: writes of the publication raise ENOSPC in-process."""
+    from pipelines.run import run_partition
+
+    landing, warehouse, publish = tmp_path / "landing", tmp_path / "wh" / "w.duckdb", tmp_path / "publish"
+    delivered = tiny_landing(landing)
+    for key, value in cli_env(tmp_path).items():
+        if key.startswith(("CREDIT_", "GX_")):
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("CREDIT_LANDING_DIR", str(landing))
+    monkeypatch.setenv("CREDIT_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("CREDIT_PUBLISH_DIR", str(publish))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+
+    assert run_partition(AS_OF).success
+    first = latest_of(publish)
+
+    with monkeypatch.context() as m:  # the manifest (the last file of a candidate) cannot be written
+        real_write = release._write_file
+        m.setattr(
+            release, "_write_file", lambda p, d: _enospc() if p.name == "manifest.json" else real_write(p, d)
+        )
+        outcome = run_partition(AS_OF)
+    assert not outcome.success and "No space left on device" in outcome.reason, outcome.reason
+    assert latest_of(publish) == first
+    assert_books(warehouse, publish)
+
+    with monkeypatch.context() as m:  # latest.json cannot be replaced: the release exists, unannounced
+        real_atomic = release._atomic_write
+        m.setattr(
+            release, "_atomic_write", lambda p, d: _enospc() if p.name == "latest.json" else real_atomic(p, d)
+        )
+        outcome = run_partition(AS_OF)
+    assert not outcome.success
+    assert latest_of(publish) == first
+    assert_books(warehouse, publish)
+
+    assert run_partition(AS_OF).success
+    latest = latest_of(publish)
+    assert latest["release"] != first["release"]
+    assert_books(warehouse, publish, latest["release_id"])
+    assert_everything_once(warehouse, delivered, {"penalties": 1})
+
+
+def test_a_full_temp_disk_while_reading_fails_the_step_and_records_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GB18030 file is transcoded into a temp file: with no space there, the file is not
+    refused for ever (its bytes would then be known); the ingest fails and reads it next run."""
+    import warehouse.readers as readers
+
+    landing = tmp_path / "landing"
+    rec = valid_record("penalties", 1)
+    write_records(landing / "penalties" / "a-gbk.csv", "penalties", [rec], encoding="gb18030")
+    write_records(landing / "penalties" / "b.csv", "penalties", [valid_record("penalties", 2)])
+    with connect(tmp_path / "w.duckdb") as con:
+        ensure_schema(con, INCOMING_DATASETS)
+        with monkeypatch.context() as m:
+            m.setattr(readers, "transcode_to_utf8", _enospc)
+            with pytest.raises(OSError, match="No space left"):
+                ingest_dataset(con, landing, "penalties", "run-1", AS_OF)
+        assert con.execute("SELECT count(*) FROM ingest_files").fetchone()[0] == 0
+        summary = ingest_dataset(con, landing, "penalties", "run-2", AS_OF)
+        assert summary.files_ingested == 2
+        assert sorted(
+            r[0] for r in con.execute("SELECT decision_doc_no FROM raw_penalties").fetchall()
+        ) == sorted([rec["decision_doc_no"], valid_record("penalties", 2)["decision_doc_no"]])
+
+
+# ---------------------------------------------------------------------------------------------
+# landing files that are cut short, still growing, or replaced while a run reads them
+
+
+def test_truncated_growing_and_replaced_landing_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warehouse.ingest as ingest_module
+    from pipelines.run import run_partition
+
+    landing, warehouse, publish = tmp_path / "landing", tmp_path / "wh" / "w.duckdb", tmp_path / "publish"
+    tiny_landing(landing, bad_penalty=False)
+    for key, value in {
+        "CREDIT_LANDING_DIR": landing,
+        "CREDIT_WAREHOUSE": warehouse,
+        "CREDIT_PUBLISH_DIR": publish,
+        "CREDIT_REPORTS_DIR": tmp_path / "reports",
+        "GX_ANALYTICS_ENABLED": "False",
+    }.items():
+        monkeypatch.setenv(key, str(value))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    pen = landing / "penalties" / "2026-11-21"
+    fields = list(valid_record("penalties", 1))
+    header = [incoming_contract("penalties").field(f).business_name for f in fields]
+
+    def rows(*ns: int) -> list[list[str]]:
+        return [[valid_record("penalties", n)[f] for f in fields] for n in ns]
+
+    # cut short by the uploader's crash: a CSV and a JSONL missing their last half line, an XLSX
+    # missing its end (its zip directory)
+    cut_csv = write_csv(pen / "cut.csv", header, rows(101, 102, 103))
+    cut_csv.write_bytes(cut_csv.read_bytes()[:-40])
+    cut_jsonl = write_jsonl(pen / "cut.jsonl", [dict(zip(header, r, strict=True)) for r in rows(111, 112)])
+    cut_jsonl.write_bytes(cut_jsonl.read_bytes()[:-3])  # before the closing `"}` of its last line
+    cut_in_char = write_csv(pen / "cut-in-a-character.csv", header, rows(161, 162))
+    cut_in_char.write_bytes(cut_in_char.read_bytes()[:-2])  # the last byte of 正常 and the line end
+    cut_xlsx = write_xlsx(pen / "cut.xlsx", header, rows(121, 122))
+    cut_xlsx.write_bytes(cut_xlsx.read_bytes()[: cut_xlsx.stat().st_size // 2])
+    # changed while the run reads them
+    write_csv(pen / "growing.csv", header, rows(131, 132))
+    write_csv(pen / "replaced.csv", header, rows(141, 142))
+    write_csv(pen / "shrinking.csv", header, rows(151, 152, 153))
+    real_read = ingest_module.read_file
+
+    def read_while_others_write(con, path, file_type):
+        result = real_read(con, path, file_type)
+        if path.name == "growing.csv":
+            with path.open("a", encoding="utf-8") as fh:  # the upload goes on
+                fh.write(",".join(rows(133)[0]) + "\n")
+        elif path.name == "replaced.csv":  # a new version renamed over the old one
+            new = write_csv(path.with_name(".replaced.tmp"), header, rows(143, 144, 145))
+            os.replace(new, path)
+        elif path.name == "shrinking.csv":  # rewritten in place, shorter: its first record only
+            with path.open("r+b") as fh:
+                fh.truncate(len(b"".join(path.read_bytes().splitlines(keepends=True)[:2])))
+        return result
+
+    with monkeypatch.context() as m:
+        m.setattr(ingest_module, "read_file", read_while_others_write)
+        outcome = run_partition(AS_OF)
+    assert outcome.success, outcome.reason
+    assert_books(warehouse, publish)
+    with connect(warehouse) as con:
+        first = {
+            p: (s, r)
+            for p, s, r in con.execute(
+                "SELECT path, status, reason FROM ingest_files WHERE dataset = 'penalties' AND path LIKE '%11-21%'"
+            ).fetchall()
+        }
+    # files that changed under the reader are neither ingested nor refused: they wait
+    assert not {"growing.csv", "replaced.csv", "shrinking.csv"} & {Path(p).name for p in first}
+    assert first["penalties/2026-11-21/cut.xlsx"][0] == "refused"
+    assert "zip" in first["penalties/2026-11-21/cut.xlsx"][1].lower()
+    assert (
+        first["penalties/2026-11-21/cut.csv"][0] == first["penalties/2026-11-21/cut.jsonl"][0] == "validated"
+    )
+    assert first["penalties/2026-11-21/cut-in-a-character.csv"][0] == "refused"
+    assert "cut short" in first["penalties/2026-11-21/cut-in-a-character.csv"][1]
+
+    # the complete versions arrive; the next run takes every file in its final state, once
+    write_xlsx(cut_xlsx, header, rows(121, 122))
+    assert run_partition(AS_OF).success
+    assert_books(warehouse, publish, latest_of(publish)["release_id"])
+    with connect(warehouse) as con:
+        docs = sorted(
+            r[0]
+            for r in con.execute(
+                "SELECT decision_doc_no FROM raw_penalties WHERE _path LIKE '%11-21%' AND decision_doc_no IS NOT NULL"
+            ).fetchall()
+        )
+        quarantined = con.execute(
+            "SELECT path, list_sort(list(row_number)) FROM quarantine_rows WHERE path LIKE '%11-21%' GROUP BY path"
+        ).fetchall()
+    expected = [
+        valid_record("penalties", n)["decision_doc_no"]
+        for n in (101, 102, 111, 121, 122, 131, 132, 133, 143, 144, 145, 151)
+    ]
+    assert docs == sorted(expected)
+    # the cut last records are quarantined (nothing read is lost), never taken as data
+    assert dict(quarantined) == {"penalties/2026-11-21/cut.csv": [3], "penalties/2026-11-21/cut.jsonl": [2]}
+
+
+# ---------------------------------------------------------------------------------------------
+# the warehouse held by another process
+
+
+HOLD_DUCKDB = r"""
+import sys, time
+from pathlib import Path
+import duckdb
+
+warehouse, waiter_marker, linger = sys.argv[1], sys.argv[2], float(sys.argv[3])
+con = duckdb.connect(warehouse)  # DuckDB's own lock only, as a duckdb shell or a notebook holds it
+print("holding", flush=True)
+deadline = time.monotonic() + 300
+# hold until the waiter has taken the warehouse lock and is waiting on DuckDB's, then a little more
+while waiter_marker and time.monotonic() < deadline:
+    lock = Path(warehouse + ".lock")
+    if lock.exists() and lock.read_text().startswith("pid ") and lock.read_text() != "":
+        break
+    time.sleep(0.05)
+time.sleep(linger)
+con.close()
+"""
+
+
+def _hold_duckdb(warehouse: Path, wait_for_waiter: bool, linger: float) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_DUCKDB, str(warehouse), "1" if wait_for_waiter else "", str(linger)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().strip() == "holding"
+    return proc
+
+
+def test_a_run_waits_while_another_program_has_the_warehouse_open(tmp_path: Path) -> None:
+    landing, warehouse, publish = tmp_path / "landing", tmp_path / "wh" / "w.duckdb", tmp_path / "publish"
+    delivered = tiny_landing(landing)
+    warehouse.parent.mkdir(parents=True)
+    (warehouse.parent / "w.duckdb.lock").unlink(missing_ok=True)
+    holder = _hold_duckdb(warehouse, wait_for_waiter=True, linger=2.0)
+    try:
+        code, log = run_cli(tmp_path, landing, warehouse, publish)
+    finally:
+        holder.wait(timeout=300)
+    assert holder.returncode == 0
+    assert code == 0, log
+    latest = latest_of(publish)
+    assert_books(warehouse, publish, latest["release_id"])
+    assert_everything_once(warehouse, delivered, {"penalties": 1})
+
+
+def test_connect_gives_up_with_a_clear_message_when_the_warehouse_stays_held(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    holder = _hold_duckdb(warehouse, wait_for_waiter=False, linger=60)
+    try:
+        with pytest.raises(WarehouseBusy) as raised, connect(warehouse, timeout_s=1.0):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    message = str(raised.value)
+    assert str(warehouse) in message and "another process" in message
+    assert f"PID {holder.pid}" in message  # DuckDB names the holder
+    with connect(warehouse, timeout_s=30) as con:  # released: usable again, intact
+        assert con.execute("SELECT 42").fetchone() == (42,)
+
+
+HOLD_OUR_LOCK = r"""
+import sys, time
+from warehouse.db import connect
+
+with connect(sys.argv[1]) as con:
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_second_opener_waits_for_the_warehouse_lock_and_names_its_holder(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_OUR_LOCK, str(warehouse), "60"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with (
+            pytest.raises(WarehouseBusy, match=rf"still in use by pid {holder.pid}"),
+            connect(warehouse, timeout_s=0.5),
+        ):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with connect(warehouse, timeout_s=30) as con:  # the holder is gone: the lock is free again
+        assert con.execute("SELECT 1").fetchone() == (1,)

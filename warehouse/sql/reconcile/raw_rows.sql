@@ -1,0 +1,48 @@
+-- Template: {raw} is raw_<dataset> and {dataset} the dataset, both checked against the known
+-- datasets before they are written in. Every row read is in the raw table or, rejected by the
+-- parser, in quarantine (never both, never twice); raw rows belong to files taken.
+WITH raw AS (
+    SELECT _file_seq, count(*) AS n, count(DISTINCT _row_number) AS distinct_rows
+    FROM {raw}
+    GROUP BY _file_seq
+),
+parse_rejects AS (
+    SELECT file_seq, count(*) AS n
+    FROM quarantine_rows
+    WHERE stage = 'parse' AND dataset = $dataset
+    GROUP BY file_seq
+)
+SELECT 'raw_rows_lost' AS check_id, f.dataset, f.path,
+       'rows_read ' || f.rows_read || ' but ' || coalesce(r.n, 0) || ' raw row(s) + '
+           || coalesce(p.n, 0) || ' parse reject(s)' AS detail
+FROM ingest_files AS f
+LEFT JOIN raw AS r ON r._file_seq = f.file_seq
+LEFT JOIN parse_rejects AS p ON p.file_seq = f.file_seq
+WHERE f.dataset = $dataset AND coalesce(r.n, 0) + coalesce(p.n, 0) <> f.rows_read
+
+UNION ALL
+SELECT 'raw_row_twice', $dataset, any_value(_path),
+       count(*) || ' raw rows for (sha256 ' || left(_file_sha256, 12) || '…, row ' || _row_number || ')'
+FROM {raw}
+GROUP BY _file_sha256, _row_number
+HAVING count(*) > 1
+
+UNION ALL
+SELECT 'raw_row_of_no_file', $dataset, any_value(r._path),
+       count(*) || ' raw row(s) of file_seq ' || coalesce(r._file_seq::VARCHAR, 'NULL')
+           || coalesce(' whose status is ' || any_value(f.status), ' that ingest_files does not know')
+FROM {raw} AS r
+LEFT JOIN ingest_files AS f ON f.file_seq = r._file_seq AND f.dataset = $dataset
+WHERE f.file_seq IS NULL OR f.status NOT IN ('ingested', 'validated', 'held')
+   OR f.sha256 <> r._file_sha256 OR f.path <> r._path
+GROUP BY r._file_seq
+
+UNION ALL
+SELECT 'raw_row_also_rejected', $dataset, any_value(r._path),
+       count(*) || ' row(s) both in the raw table and rejected by the parser'
+FROM {raw} AS r
+JOIN quarantine_rows AS q
+  ON q.file_seq = r._file_seq AND q.row_number = r._row_number AND q.stage = 'parse'
+GROUP BY r._file_seq
+
+ORDER BY ALL
