@@ -428,3 +428,17 @@ def test_release_ids_sort_by_as_of_then_creation_and_are_unique() -> None:
     assert all(release.RELEASE_ID.match(i) for i in ids)
     # a run id that is not hex still gives 8 hex characters
     assert release.RELEASE_ID.match(release.release_id(date(2026, 11, 25), t0, "manual run"))
+
+
+def test_a_judgement_dated_after_as_of_is_not_published_early(con, tmp_path: Path) -> None:
+    """Point in time: on as_of the public did not know a judgement made later."""
+    con.execute(
+        "UPDATE commitments_resolved SET judged_on = $j, effective_judgement_date = $j, "
+        "fulfilment_status = '全部未履行' WHERE commitment_code = 'CN2026-0002'",
+        {"j": fx.AS_OF + timedelta(days=3)},
+    )
+    release_dir = fx.publish(con, tmp_path / "pub")
+    by_code = {r["commitment_code"]: r for r in read(release_dir, "commitments")}
+    assert by_code["CN2026-0002"]["fulfilment_status"] == "待认定"
+    assert by_code["CN2026-0002"]["judged_on"] is None
+    assert by_code["CN2026-0001"]["fulfilment_status"] == "全部履行"

@@ -3,7 +3,8 @@
 
 -- Full-width ASCII (U+FF01..U+FF5E) to half-width, ideographic space to a space.
 CREATE OR REPLACE MACRO to_halfwidth(x) AS
-    translate(replace(x, '　', ' '), '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～', '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~');
+    -- Most text has no full-width character: skip the 94-character translate for it.
+    CASE WHEN regexp_matches(x, '[！-～　]') THEN translate(replace(x, '　', ' '), '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～', '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~') ELSE x END;
 
 -- Trimmed text, or NULL for the placeholders the 双公示 feeds use for "no value".
 CREATE OR REPLACE MACRO norm_text(x) AS (
