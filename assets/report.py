@@ -93,10 +93,6 @@ class ReportFacts:
     quarantine: list[dict[str, Any]]
     rules: list[dict[str, Any]]
 
-    @property
-    def as_of(self) -> date:
-        return date.fromisoformat(self.manifest["as_of"])
-
     def dimension(self, name: str) -> list[dict[str, Any]]:
         return [r for r in self.tier_mix if r["dimension"] == name]
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from warehouse import db
 
@@ -30,10 +31,19 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str | None = None
     lock_timeout_s: float = db.DEFAULT_LOCK_TIMEOUT_S
+    _run: ExitStack = PrivateAttr(default_factory=ExitStack)
 
     @property
     def file(self) -> Path:
         return _resolve(self.path, "CREDIT_WAREHOUSE", "warehouse.duckdb")
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """A run's steps belong together: another run must not slip between its staging, gate
+        and promotion, so the run holds the warehouse from its first step to its last."""
+        self._run.enter_context(db.exclusive_run(self.file, self.lock_timeout_s))
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._run.close()
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

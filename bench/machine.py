@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
+import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+REPO = Path(__file__).resolve().parent.parent
+CODE_DIRS = ("pipelines", "assets", "warehouse", "data_contracts", "sample_data")
 PACKAGES = ("duckdb", "dagster", "great_expectations", "polars", "pandas", "pyarrow", "openpyxl")
 
 
@@ -52,3 +56,20 @@ def load_now() -> dict[str, Any]:
         "loadavg_5m": round(five, 2),
         "available_ram_bytes": psutil.virtual_memory().available,
     }
+
+
+def code_version() -> dict[str, Any]:
+    """Which code was measured: the commit, and a hash of the pipeline's source files as they
+    were (other sessions edit the working tree while benchmarks run)."""
+    digest = hashlib.sha256()
+    for folder in CODE_DIRS:
+        for path in sorted((REPO / folder).rglob("*")):
+            if path.suffix in (".py", ".sql", ".yaml") and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    return {"commit": commit, "source_sha256": digest.hexdigest()[:12]}

@@ -34,6 +34,7 @@ class ChildResult:
 
     wall_s: float
     peak_rss_bytes: int  # ru_maxrss of the child (and any child it waited for)
+    cpu_s: float  # user + system CPU time of the child, all its threads: less sensitive to load than wall
     returncode: int
     data: dict[str, Any] | None  # the JSON the child wrote with --result, if it got that far
     log_path: Path
@@ -84,6 +85,7 @@ def run_child(
     return ChildResult(
         wall_s=wall,
         peak_rss_bytes=usage.ru_maxrss * 1024,  # KiB on Linux
+        cpu_s=usage.ru_utime + usage.ru_stime,
         returncode=proc.returncode,
         data=data,
         log_path=log_path,
@@ -116,11 +118,13 @@ class _Watchdog:
 
 
 class RssSampler:
-    """This process's RSS every `interval` seconds, stamped with `time.time()` (as Dagster events are)."""
+    """This process's RSS and CPU time every `interval` seconds, stamped with `time.time()` (as
+    Dagster events are), so that a stage's peak memory and CPU seconds can be read off."""
 
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
         self.samples: list[tuple[float, int]] = []
+        self.cpu: list[tuple[float, float]] = []
         self._process = psutil.Process()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -136,7 +140,10 @@ class RssSampler:
         self._sample()
 
     def _sample(self) -> None:
-        self.samples.append((time.time(), self._process.memory_info().rss))
+        now = time.time()
+        times = self._process.cpu_times()
+        self.samples.append((now, self._process.memory_info().rss))
+        self.cpu.append((now, times.user + times.system))
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -150,6 +157,17 @@ class RssSampler:
             (rss for t, rss in self.samples if any(a <= t <= b for a, b in windows)),
             default=0,
         )
+
+    def cpu_seconds(self, windows: Sequence[tuple[float, float]]) -> float:
+        """CPU seconds of the process over the windows (to within one interval per window)."""
+        total = 0.0
+        for a, b in windows:
+            before = [c for t, c in self.cpu if t <= a]
+            after = [c for t, c in self.cpu if t >= b]
+            start = before[-1] if before else self.cpu[0][1]
+            end = after[0] if after else self.cpu[-1][1]
+            total += end - start
+        return total
 
 
 def write_result(path: str | Path, data: Mapping[str, Any]) -> None:

@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         finished = time.time()
         logs = instance.all_logs(outcome.run_id)
     steps = step_spans(logs)
+    for step in steps:
+        step["cpu_s"] = sampler.cpu_seconds([(step["start"], step["end"])])
     groups = group_of_step(defs)
     stages = stage_summary(steps, groups, materialization_metadata(logs), sampler)
     job_s = finished - imported
@@ -188,6 +190,7 @@ def stage_summary(
             "seconds": seconds,
             "rows": rows,
             "rows_per_s": rows / seconds if rows and seconds > 0 else None,
+            "cpu_s": sampler.cpu_seconds([(s["start"], s["end"]) for s in spans]),
             "peak_rss_bytes": sampler.peak([(s["start"], s["end"]) for s in spans]),
             "steps": len(spans),
             "failed_steps": [s["step"] for s in spans if s["status"] != "success"],

@@ -129,28 +129,30 @@ def render(results: dict[float, dict[str, Any]]) -> str:
         "",
         "Times are wall seconds of a child process (Python start and imports included), peak RSS the kernel's "
         "high-water mark of that process. The machine is shared: the load average before each run is shown, "
-        "and figures taken under load are slower than the machine can do. Definitions: `bench/README.md`.",
+        "and figures taken under load are slower than the machine can do; CPU s (user + system, all threads) "
+        "moves less with load. Code = commit / hash of the pipeline's source files when measured. Rest s = total minus the four stages: interpreter start and exit, imports, "
+        "Dagster's work between steps. Definitions: `bench/README.md`.",
         "",
         "## Full refresh",
         "",
-        "| scale | merchants | landing rows | files | MiB | status | total s | ingest s | validate s | tiers s "
-        "| publish s | Dagster + imports s | peak RSS GiB | floor s | total / floor | baseline s | baseline / validate "
-        "| load before |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scale | merchants | landing rows | files | MiB | status | total s | CPU s | ingest s | validate s | tiers s "
+        "| publish s | rest s | peak RSS GiB | floor s | total / floor | baseline s | baseline / validate "
+        "| load before | code |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for scale, r in results.items():
         s = r["summary"]
         st = s["stages"]
         run = _median_run(r.get("full_runs") or []) or {}
-        rest = (s["dagster_overhead_s"] or 0) + (s["import_s"] or 0) if s["job_s"] is not None else None
+        rest = run["wall_s"] - sum(v["seconds"] for v in st.values()) if run else None
         lines.append(
             f"| {scale:g} | {round(scale * 100_000):,} | {_i(s['landing_rows'])} | {r['sample'].get('files', '–')} "
             f"| {r['sample'].get('bytes', 0) / 2**20:,.0f} | {'ok' if s['success'] else 'FAILED'} "
-            f"| {_f(s['total_s'])} | "
+            f"| {_f(s['total_s'])} | {_f(run.get('cpu_s'))} | "
             + " | ".join(_f(st.get(k, {}).get("seconds")) for k in STAGES)
             + f" | {_f(rest)} | {_f(s['peak_rss_gib'], 2)} | {_f(s['floor_s'])} | {_f(s['total_over_floor'], 2)} "
             f"| {_f(s['baseline_s'])} | {_f(s['baseline_over_validate'], 2)} "
-            f"| {run.get('load_before', {}).get('loadavg_1m', '–')} |"
+            f"| {run.get('load_before', {}).get('loadavg_1m', '–')} | {_code(r)} |"
         )
     lines += [
         "",
@@ -174,7 +176,8 @@ def render(results: dict[float, dict[str, Any]]) -> str:
     for scale, r in results.items():
         for stage, st in r["summary"]["stages"].items():
             lines.append(
-                f"| {scale:g} | {stage} | {_f(st['seconds'])} | {_i(st['rows'])} | {_i(st['rows_per_s'])} "
+                f"| {scale:g} | {stage} | {_f(st['seconds'])} | {_f(st.get('cpu_s'))} | {_i(st['rows'])} "
+                f"| {_i(st['rows_per_s'])} "
                 f"| {_f(st['peak_rss_bytes'] / GIB, 2)} | {st['steps']} |"
             )
     lines += [
@@ -211,6 +214,11 @@ def render(results: dict[float, dict[str, Any]]) -> str:
     lines += _sql_profile(results)
     lines += ["", f"Result files: {', '.join(r['_file'] for r in results.values())}", ""]
     return "\n".join(lines)
+
+
+def _code(result: dict[str, Any]) -> str:
+    code = result.get("code") or {}
+    return f"{code.get('commit') or '?'} / {code.get('source_sha256') or '?'}"
 
 
 def _i(x: float | None) -> str:

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         path = opts.out / f"scale-{scale:g}--{stamp}.json"
         path.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         _say(f"scale {scale:g}: {report.one_line(result)} -> {path}")
-    md = report.write_results_md(opts.out)
+        md = report.write_results_md(opts.out)  # after every scale: a long run shows progress
     _say(f"summary: {md}")
     return 0
 
@@ -104,6 +104,7 @@ def _say(text: str) -> None:
 def bench_scale(scale: float, opts: Options) -> dict[str, Any]:
     _say(f"scale {scale:g}: sample")
     landing, sample = ensure_sample(opts.work, scale, opts.seed, opts.as_of)
+    code = machine.code_version()  # before the runs: what they import
     sample["landing"] = str(landing)
     warm_s = warm_cache(landing)
     run_dir = opts.work / "runs" / sample_key(scale, opts.seed, opts.as_of)
@@ -122,6 +123,7 @@ def bench_scale(scale: float, opts: Options) -> dict[str, Any]:
         "as_of": opts.as_of.isoformat(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine.describe(),
+        "code": code,
         "sample": sample,
         "cache_warm_s": warm_s,
         "full_runs": runs,
@@ -149,6 +151,7 @@ def warm_cache(landing: Path) -> float:
 def _child_record(child: ChildResult, load_before: dict[str, Any]) -> dict[str, Any]:
     return {
         "wall_s": child.wall_s,
+        "cpu_s": child.cpu_s,
         "peak_rss_bytes": child.peak_rss_bytes,
         "returncode": child.returncode,
         "error": None if child.ok else child.failure(),

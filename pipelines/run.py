@@ -58,7 +58,8 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
             cause = error.cause or error
             while cause.cause is not None:
                 cause = cause.cause
-            return f"step {event.step_key} failed: {cause.message.strip().splitlines()[-1]}"
+            lines = [line for line in cause.message.strip().splitlines() if line.strip()]
+            return f"step {event.step_key} failed: {lines[0] if lines else cause.cls_name}"
     return "the run failed; open it in the Dagster UI for details"
 
 

@@ -1,10 +1,12 @@
 """One `dagster dev` for the UI tests, exactly as a data engineer starts it, with a finished run.
 
 Loaded as a plugin (`pytest_plugins = ["conftest_dagster"]`) by the modules that need it, so the
-session fixture below exists once per test process and both UI test modules share one server
-(with pytest-xdist, run them in one worker with `--dist loadgroup`: they carry the mark
-`xdist_group("dagster_dev")`). The modules import nothing from here at run time, so pytest
-can rewrite this module's asserts when it loads it as a plugin.
+session fixture below exists once per test process and both UI test modules share one server.
+Under pytest-xdist each worker is its own process: run the `slow` tests in one process
+(`pytest -m slow`) to start a single server. The modules also carry `xdist_group("dagster_dev")`
+for `--dist loadgroup`, which pytest 9.2 with pytest-xdist 3.8 silently ignores
+(pytest-dev/pytest-xdist#1386). The modules import nothing from here at run time, so pytest can
+rewrite this module's asserts when it loads it as a plugin.
 
 The server runs in a temporary DAGSTER_HOME with the local instance settings (runs queue on the
 warehouse tag), on a free port of 127.0.0.1, with the landing tree, warehouse, publish and

@@ -9,9 +9,7 @@ through the Dagster job the schedule, the sensor and the UI run (in-process, as 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,7 +38,6 @@ OLDER = date(2026, 11, 10)
 KEPT = make_uscc(1)
 REVOKED = make_uscc(2)
 REVOCATION_DOC = "武市监罚〔2026〕2号"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -196,41 +193,34 @@ def test_two_dates_give_the_lists_the_data_says(place: Place):
     assert 'src="data:image/png;base64,' in text
     assert "BL_REVOCATION" in text and REVOKED in text and "420102" in text
     assert "latest.json 未指向本版本" not in text
+    first = report_path(place.reports, release_of(place, BEFORE).name).read_text(encoding="utf-8")
+    assert "<td>permits</td>" in first and "<td>penalties</td>" in first  # quarantine per dataset
     older = report_path(place.reports, release_of(place, OLDER).name).read_text(encoding="utf-8")
     assert "latest.json 未指向本版本" in older
 
 
 def test_concurrent_partition_runs_queue_on_the_warehouse(place: Place):
-    """Two `credit-lists run` processes at once: both succeed, nothing is read or counted twice."""
-    cli = Path(sys.executable).with_name("credit-lists")
-    env = {**os.environ, **place.env(), "GX_ANALYTICS_ENABLED": "False"}
-    env.pop("DAGSTER_HOME", None)  # ephemeral instances: these runs need no UI
-    procs = [
-        subprocess.Popen(
-            [
-                str(cli),
-                "run",
-                "--landing",
-                str(place.landing),
-                "--warehouse",
-                str(place.warehouse),
-                "--publish",
-                str(place.publish),
-                "--as-of",
-                as_of.isoformat(),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for as_of in (AFTER, BEFORE)
-    ]
-    outputs = [p.communicate(timeout=600) for p in procs]
-    for p, (out, err) in zip(procs, outputs, strict=True):
-        assert p.returncode == 0, out + err[-3000:]
-        assert "Could not set lock" not in err and "WarehouseBusy" not in err
+    """Two partitions run at the same time in one process (two threads, as a run worker would
+    with a threaded backfill): both succeed, and nothing is read, scored or listed twice.
+
+    Separate processes (a sensor run next to a CLI run) are tested in test_concurrency.py.
+    """
+    outcomes: dict[date, object] = {}
+
+    def partition(as_of: date) -> None:
+        try:
+            outcomes[as_of] = run_partition(as_of, dg.DagsterInstance.ephemeral())
+        except Exception as exc:  # reported below, with the other thread's outcome
+            outcomes[as_of] = exc
+
+    threads = [threading.Thread(target=partition, args=(as_of,)) for as_of in (AFTER, BEFORE)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    for as_of in (AFTER, BEFORE):
+        outcome = outcomes.get(as_of)
+        assert getattr(outcome, "success", False), f"{as_of}: {getattr(outcome, 'reason', outcome)}"
     assert_no_duplicate_rows(place)
     with warehouse(place) as con:
         assert black_listed(con, BEFORE) == {}

@@ -15,6 +15,7 @@ operator-surface suites too.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -97,6 +98,18 @@ elif stop == "publish:inside_latest_swap":
         return replace(src, dst, *args, **kwargs)
 
     os.replace = dying_replace
+elif stop == "publish:disk_full":
+    # without a tmpfs: every write of a release candidate's files fails as on a full disk
+    import errno
+
+    import pyarrow.parquet as pq
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    pq.ParquetWriter.write_batch = no_space
+    pq.ParquetWriter.write_table = no_space
+    warehouse.release._write_file = no_space
 else:
     raise SystemExit(f"unknown stop {stop}")
 
@@ -238,24 +251,23 @@ def assert_everything_once(warehouse: Path, delivered: dict[str, int], bad_rows:
 
 
 # ---------------------------------------------------------------------------------------------
-# SIGKILL in the warehouse stages
+# SIGKILL in the warehouse stages and during publication, one after another on one warehouse
+
+# Inside the transactions that write the warehouse: raw rows, the validated table, the credit tables.
+# (stage:before_commit and publish:second_parquet_file are in DRIVER too; every publication step
+# is killed at the release module's level in test_release_atomic.py.)
+WAREHOUSE_STOPS = ["ingest:second_file_before_commit", "promote:before_commit", "credit:before_commit"]
+# The two points where a complete release exists and latest.json still names the previous one.
+PUBLISH_STOPS = ["publish:after_move_into_releases", "publish:inside_latest_swap"]
 
 
-WAREHOUSE_STOPS = [
-    "ingest:second_file_before_commit",
-    "stage:before_commit",
-    "promote:before_commit",
-    "credit:before_commit",
-]
-
-
-def test_sigkill_in_every_warehouse_stage_then_a_rerun_accounts_for_every_row_once(tmp_path: Path) -> None:
+def test_sigkill_in_each_stage_then_reruns_account_for_every_row_once(tmp_path: Path) -> None:
     landing, warehouse, publish = tmp_path / "landing", tmp_path / "wh" / "w.duckdb", tmp_path / "publish"
     delivered = tiny_landing(landing)
     for stop in WAREHOUSE_STOPS:
         code, log = run_cli(tmp_path, landing, warehouse, publish, stop=stop)
         assert code == -signal.SIGKILL, (stop, code, log)
-        # the warehouse opens (DuckDB replays or drops what the dead process left) and agrees
+        # the warehouse opens (DuckDB drops the dead process's open transaction) and agrees
         assert_books(warehouse, publish)
         assert latest_of(publish) is None, stop  # nothing was published by a dead run
         got = counts(warehouse)
@@ -263,10 +275,26 @@ def test_sigkill_in_every_warehouse_stage_then_a_rerun_accounts_for_every_row_on
             assert got[ds]["raw"] <= delivered[ds], (stop, ds, got[ds])
     code, log = run_cli(tmp_path, landing, warehouse, publish)
     assert code == 0, log
-    assert_books(warehouse, publish)
+    first = latest_of(publish)
+    assert first is not None and first["as_of"] == AS_OF.isoformat()
+    assert_books(warehouse, publish, first["release_id"])
     assert_everything_once(warehouse, delivered, {"penalties": 1})
+
+    for stop in PUBLISH_STOPS:
+        code, log = run_cli(tmp_path, landing, warehouse, publish, stop=stop)
+        assert code == -signal.SIGKILL, (stop, code, log)
+        assert latest_of(publish) == first, stop  # readers still get the first release, whole
+        assert_books(warehouse, publish)
+        for rid in release.release_ids(publish):  # nothing half-made ever sits under releases/
+            assert release_dir_problems(publish / "releases" / rid) == [], (stop, rid)
+    assert len(release.release_ids(publish)) == 1 + len(PUBLISH_STOPS)  # renamed whole, not announced
+
+    code, log = run_cli(tmp_path, landing, warehouse, publish)
+    assert code == 0, log
     latest = latest_of(publish)
-    assert latest is not None and latest["as_of"] == AS_OF.isoformat()
+    assert latest["release"] != first["release"]
+    assert_books(warehouse, publish, latest["release_id"])
+    assert_everything_once(warehouse, delivered, {"penalties": 1})
     with connect(warehouse) as con:
         assert (
             con.execute("SELECT count(*) FROM merchant_credit WHERE as_of = $t", {"t": AS_OF}).fetchone()[0]
@@ -275,149 +303,74 @@ def test_sigkill_in_every_warehouse_stage_then_a_rerun_accounts_for_every_row_on
 
 
 # ---------------------------------------------------------------------------------------------
-# SIGKILL during publication
-
-
-PUBLISH_STOPS = [
-    "publish:second_parquet_file",
-    "publish:after_move_into_releases",
-    "publish:inside_latest_swap",
-]
-
-
-def test_sigkill_at_each_publication_step_leaves_latest_complete(tmp_path: Path) -> None:
-    landing, warehouse, publish = tmp_path / "landing", tmp_path / "wh" / "w.duckdb", tmp_path / "publish"
-    delivered = tiny_landing(landing)
-    code, log = run_cli(tmp_path, landing, warehouse, publish)
-    assert code == 0, log
-    first = latest_of(publish)
-    for stop in PUBLISH_STOPS:
-        code, log = run_cli(tmp_path, landing, warehouse, publish, stop=stop)
-        assert code == -signal.SIGKILL, (stop, code, log)
-        assert latest_of(publish) == first, stop  # readers still get the first release, whole
-        assert_books(warehouse, publish)
-        for rid in release.release_ids(publish):  # nothing half-made ever sits under releases/
-            assert release_dir_problems(publish / "releases" / rid) == [], (stop, rid)
-    code, log = run_cli(tmp_path, landing, warehouse, publish)
-    assert code == 0, log
-    latest = latest_of(publish)
-    assert latest["release"] != first["release"]
-    assert_books(warehouse, publish, latest["release_id"])
-    assert_everything_once(warehouse, delivered, {"penalties": 1})
-    # the candidate killed after its rename is a complete release; the others left nothing visible
-    assert len(release.release_ids(publish)) == 4  # first, after_move, inside_latest_swap, last
-
-
-# ---------------------------------------------------------------------------------------------
 # a full disk under the publish folder
-
-
-@pytest.fixture
-def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs (root only; skipped where mounting is not allowed)."""
-    mount_point = tmp_path / "tmpfs"
-    mount_point.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        if subprocess.run(["umount", str(mount_point)], capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
-
-
-def fill(folder: Path, leave_bytes: int) -> Path:
-    """Fill the file system of `folder` until only about `leave_bytes` are free."""
-    filler = folder / "filler.bin"
-    st = os.statvfs(folder)
-    free = st.f_bavail * st.f_frsize
-    with filler.open("wb") as fh:
-        try:
-            fh.write(b"\0" * max(free - leave_bytes, 0))
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
-    return filler
-
-
-def test_a_full_disk_under_the_publish_folder_fails_the_run_and_publishes_nothing(
-    tmp_path: Path, small_tmpfs: Path
-) -> None:
-    landing, warehouse = tmp_path / "landing", tmp_path / "wh" / "w.duckdb"
-    publish = small_tmpfs / "publish"
-    delivered = tiny_landing(landing)
-    filler = fill(small_tmpfs, leave_bytes=12 * 1024)
-
-    code, log = run_cli(tmp_path, landing, warehouse, publish)
-
-    assert code == 1, log
-    assert "No space left on device" in log or "ENOSPC" in log or "[Errno 28]" in log, log
-    assert latest_of(publish) is None
-    assert release.release_ids(publish) == []
-    assert_books(warehouse, publish)  # the warehouse stages committed; the books agree
-    filler.unlink()
-    code, log = run_cli(tmp_path, landing, warehouse, publish)
-    assert code == 0, log
-    latest = latest_of(publish)
-    assert_books(warehouse, publish, latest["release_id"])
-    assert_everything_once(warehouse, delivered, {"penalties": 1})
-    assert release.release_ids(publish) == [latest["release_id"]]  # the failed candidate is gone
 
 
 def _enospc(*_args, **_kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-def test_disk_full_while_writing_the_manifest_or_latest_keeps_the_previous_release(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
+    """A publish folder on a 1 MiB tmpfs (root), else on a disk whose every publication write
+    fails with ENOSPC through a driver; `fill()` fills it, `free()` frees it."""
+    mount_point = tmp_path / "tmpfs"
+    mount_point.mkdir()
+    mounted = os.geteuid() == 0 and (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(mount_point)],
+            capture_output=True,
+        ).returncode
+        == 0
+    )
+    filler = mount_point / "filler.bin"
+    state = {"publish": mount_point / "publish", "mounted": mounted, "stop": None}
+
+    def fill() -> None:
+        if not mounted:
+            state["stop"] = "publish:disk_full"
+            return
+        st = os.statvfs(mount_point)
+        with filler.open("wb") as fh:
+            try:
+                fh.write(b"\0" * max(st.f_bavail * st.f_frsize - 12 * 1024, 0))
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+
+    def free() -> None:
+        state["stop"] = None
+        filler.unlink(missing_ok=True)
+
+    state["fill"], state["free"] = fill, free
+    try:
+        yield state
+    finally:
+        if mounted and subprocess.run(["umount", str(mount_point)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+
+
+def test_a_full_disk_under_the_publish_folder_fails_the_run_and_publishes_nothing(
+    tmp_path: Path, full_disk: dict
 ) -> None:
-    """The same fault without a tmpfs: writes of the publication raise ENOSPC in-process."""
-    from pipelines.run import run_partition
-
-    landing, warehouse, publish = tmp_path / "landing", tmp_path / "wh" / "w.duckdb", tmp_path / "publish"
+    landing, warehouse, publish = tmp_path / "landing", tmp_path / "wh" / "w.duckdb", full_disk["publish"]
     delivered = tiny_landing(landing)
-    for key, value in cli_env(tmp_path).items():
-        if key.startswith(("CREDIT_", "GX_")):
-            monkeypatch.setenv(key, value)
-    monkeypatch.setenv("CREDIT_LANDING_DIR", str(landing))
-    monkeypatch.setenv("CREDIT_WAREHOUSE", str(warehouse))
-    monkeypatch.setenv("CREDIT_PUBLISH_DIR", str(publish))
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    full_disk["fill"]()
 
-    assert run_partition(AS_OF).success
-    first = latest_of(publish)
+    code, log = run_cli(tmp_path, landing, warehouse, publish, stop=full_disk["stop"])
 
-    with monkeypatch.context() as m:  # the manifest (the last file of a candidate) cannot be written
-        real_write = release._write_file
-        m.setattr(
-            release, "_write_file", lambda p, d: _enospc() if p.name == "manifest.json" else real_write(p, d)
-        )
-        outcome = run_partition(AS_OF)
-    assert not outcome.success and "No space left on device" in outcome.reason, outcome.reason
-    assert latest_of(publish) == first
-    assert_books(warehouse, publish)
-
-    with monkeypatch.context() as m:  # latest.json cannot be replaced: the release exists, unannounced
-        real_atomic = release._atomic_write
-        m.setattr(
-            release, "_atomic_write", lambda p, d: _enospc() if p.name == "latest.json" else real_atomic(p, d)
-        )
-        outcome = run_partition(AS_OF)
-    assert not outcome.success
-    assert latest_of(publish) == first
-    assert_books(warehouse, publish)
-
-    assert run_partition(AS_OF).success
+    assert code == 1, log
+    assert "No space left on device" in log, log
+    assert latest_of(publish) is None
+    assert release.release_ids(publish) == []
+    assert_books(warehouse, publish)  # the warehouse stages committed; the books agree
+    full_disk["free"]()
+    code, log = run_cli(tmp_path, landing, warehouse, publish)
+    assert code == 0, log
     latest = latest_of(publish)
-    assert latest["release"] != first["release"]
     assert_books(warehouse, publish, latest["release_id"])
     assert_everything_once(warehouse, delivered, {"penalties": 1})
+    assert release.release_ids(publish) == [latest["release_id"]]  # the failed candidates are gone
+    assert [p.name for p in (publish / ".staging").iterdir()] == []
 
 
 def test_a_full_temp_disk_while_reading_fails_the_step_and_records_nothing(
@@ -642,3 +595,144 @@ def test_a_second_opener_waits_for_the_warehouse_lock_and_names_its_holder(tmp_p
         holder.wait()
     with connect(warehouse, timeout_s=30) as con:  # the holder is gone: the lock is free again
         assert con.execute("SELECT 1").fetchone() == (1,)
+
+
+# ---------------------------------------------------------------------------------------------
+# the reconciliation names what is broken
+
+CORRUPTIONS = {
+    "a file's counts no longer add up": (
+        "UPDATE ingest_files SET rows_accepted = rows_accepted - 1 WHERE path = 'permits/2026-11-20/part-1.csv'",
+        {"file_accounting", "validated_count"},
+        "permits/2026-11-20/part-1.csv",
+    ),
+    "a quarantined row went missing": (
+        "DELETE FROM quarantine_rows WHERE path = 'penalties/2026-11-20/with-bad-row.csv'",
+        {"quarantine_count"},
+        "penalties/2026-11-20/with-bad-row.csv",
+    ),
+    "a raw row was ingested twice": (
+        "INSERT INTO raw_repairs SELECT * FROM raw_repairs WHERE _path = 'repairs/2026-11-20/part-2.csv' LIMIT 1",
+        {"raw_row_twice", "raw_rows_lost"},
+        "repairs/2026-11-20/part-2.csv",
+    ),
+    "a validated row of a file that was not validated": (
+        "UPDATE ingest_files SET status = 'held', reason = 'held' WHERE path = 'complaints/2026-11-20/part-1.csv'",
+        {"validated_from_unvalidated_file"},
+        "complaints/2026-11-20/part-1.csv",
+    ),
+    "the same bytes taken twice": (
+        "INSERT INTO ingest_files SELECT * REPLACE (file_seq + 1000 AS file_seq, 'commitments/copy.csv' AS path) "
+        "FROM ingest_files WHERE path = 'commitments/2026-11-20/part-1.csv'",
+        {"file_taken_twice"},
+        "commitments/copy.csv",
+    ),
+    "a row both validated and quarantined": (
+        "INSERT INTO quarantine_rows SELECT 'permits', _path, _row_number, ['permits.x'], NULL, _file_seq, "
+        "_file_sha256, _run_id, 'rules', now()::TIMESTAMP FROM permits WHERE _path = 'permits/2026-11-20/part-2.csv' "
+        "LIMIT 1",
+        {"validated_row_also_quarantined", "quarantine_count"},
+        "permits/2026-11-20/part-2.csv",
+    ),
+}
+
+
+@pytest.fixture
+def validated_warehouse(tmp_path: Path) -> Path:
+    """A tiny landing tree ingested, staged and promoted (no gate, no credit): fast books."""
+    from conftest import stage_and_promote
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    tiny_landing(landing)
+    with connect(warehouse) as con:
+        ensure_schema(con, INCOMING_DATASETS)
+        for ds in INCOMING_DATASETS:
+            ingest_dataset(con, landing, ds, "run-1", AS_OF)
+            stage_and_promote(con, ds)
+        assert reconcile(con, tmp_path / "publish") == []
+    return warehouse
+
+
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_reconciliation_names_the_check_and_the_file(
+    validated_warehouse: Path, tmp_path: Path, corruption: str
+) -> None:
+    sql, checks, path = CORRUPTIONS[corruption]
+    with connect(validated_warehouse) as con:
+        con.execute(sql)
+        problems = reconcile(con, tmp_path / "publish")
+    assert {p.check for p in problems} >= checks, problems
+    assert all(p.path and path in p.path for p in problems if p.check in checks), problems
+
+
+def test_reconciliation_of_the_publish_folder(tmp_path: Path) -> None:
+    import test_release_fixtures as fx
+
+    publish = tmp_path / "publish"
+    con = fx.warehouse(tmp_path / "w.duckdb")
+    try:
+        first = fx.publish(con, publish, run_id="00000000-first")
+        second = fx.publish(con, publish, run_id="00000001-second")
+    finally:
+        con.close()
+    latest_path = publish / "latest.json"
+    good = latest_path.read_text(encoding="utf-8")
+
+    def problems_after(change) -> set[str]:
+        latest_path.write_text(good, encoding="utf-8")
+        change()
+        with connect(tmp_path / "empty.duckdb") as c:
+            return {p.check for p in reconcile(c, publish, first.name)}
+
+    assert problems_after(lambda: None) == set()
+    latest = json.loads(good)
+    for bad in (
+        {**latest, "manifest_sha256": "0" * 64},
+        {**latest, "release": "releases/../../etc"},
+        {**latest, "as_of": "2020-01-01"},
+    ):
+        assert "latest" in problems_after(
+            lambda bad=bad: latest_path.write_text(json.dumps(bad), encoding="utf-8")
+        )
+    # a published file changed after the fact: the release latest.json names is no longer whole
+    victim = second / "penalties.parquet"
+    original = victim.read_bytes()
+    os.chmod(second, 0o755)
+    os.chmod(victim, 0o644)
+    victim.write_bytes(original[:-8] + b"PAR1PAR1")
+    assert "release_files" in problems_after(lambda: None)
+    victim.write_bytes(original)
+    (publish / "stray.csv").write_text("x", encoding="utf-8")  # something readers should not see
+    assert problems_after(lambda: None) == {"publish_visible"}
+
+
+def test_the_reconciliation_asset_fails_loudly_naming_what_is_broken(
+    validated_warehouse: Path, tmp_path: Path
+) -> None:
+    import dagster as dg
+
+    from assets.reconcile import reconciliation
+    from assets.resources import LocationsResource, WarehouseResource
+
+    resources = {
+        "warehouse": WarehouseResource(path=str(validated_warehouse)),
+        "locations": LocationsResource(
+            landing_dir=str(tmp_path / "landing"), publish_dir=str(tmp_path / "publish")
+        ),
+    }
+    ok = dg.materialize([reconciliation], partition_key=AS_OF.isoformat(), resources=resources)
+    assert ok.success
+    (event,) = ok.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["files"].value == 11 and metadata["rows_read"].value == 51
+
+    with connect(validated_warehouse) as con:
+        con.execute(CORRUPTIONS["a raw row was ingested twice"][0])
+    failed = dg.materialize(
+        [reconciliation], partition_key=AS_OF.isoformat(), resources=resources, raise_on_error=False
+    )
+    assert not failed.success
+    (failure,) = [e for e in failed.all_events if e.is_step_failure]
+    message = failure.step_failure_data.error.message
+    assert "raw_row_twice" in message and "repairs/2026-11-20/part-2.csv" in message, message
+    assert failure.step_failure_data.user_failure_data.metadata["problems"].value

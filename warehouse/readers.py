@@ -165,8 +165,23 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
                 if transient(exc2):
                     raise
                 raise FileRefused(f"CSV could not be parsed ({str(exc2).splitlines()[0]})") from None
-        run_sql(con, "ingest/number_csv_rows", {"blank_rows": _blank_record_positions(source)})
+        _number_csv_rows(con, _blank_record_positions(source))
     return ReadResult(header, encoding)
+
+
+def _number_csv_rows(con: duckdb.DuckDBPyConnection, blank_rows: list[int]) -> None:
+    """`_csv_records` -> `_incoming`, record k numbered by its position in the file.
+
+    With no gap (no rejected record, no empty line) record k is row k: the table is renamed
+    instead of copied through an ASOF join and a sort (0.3 s per 27,000-row file, 12 s over the
+    CSV files of a 500,000-merchant city).
+    """
+    if blank_rows or con.execute("SELECT count(*) FROM _rejects").fetchone()[0]:
+        run_sql(con, "ingest/number_csv_rows", {"blank_rows": blank_rows})
+        return
+    con.execute("DROP TABLE IF EXISTS temp._incoming")
+    con.execute("ALTER TABLE temp._csv_records RENAME COLUMN _k TO _row_number")
+    con.execute("ALTER TABLE temp._csv_records RENAME TO _incoming")
 
 
 def _csv_header(source: Path) -> list[str]:
