@@ -1,4 +1,4 @@
-"""Reconciliation group: after every run, the books of every stage checked against each other.
+"""Reconciliation (publish group): after every run, the books of every stage checked against each other.
 
 The asset reads what the warehouse and the publish folder hold and proves the project's
 invariants (see `warehouse/reconcile.py`): per-file counts add up, quarantine holds exactly
@@ -17,7 +17,7 @@ from warehouse.reconcile import ReconciliationFailed, books, reconcile, release_
 
 
 @dg.asset(
-    group_name="reconcile",
+    group_name="publish",
     deps=[*INCOMING_DATASETS, "release_published"],
     partitions_def=as_of_partitions,
     kinds={"duckdb", "parquet"},

@@ -75,7 +75,8 @@ def cmd_run(landing: Path, warehouse: Path, publish: Path, as_of: date) -> int:
 
     outcome = run_partition(as_of)
     if not outcome.success:
-        print(f"credit-lists: run for {as_of} failed, nothing published: {outcome.reason}", file=sys.stderr)
+        what = "after publishing its release" if outcome.published else "nothing published"
+        print(f"credit-lists: run for {as_of} failed, {what}: {outcome.reason}", file=sys.stderr)
         latest = publish / "latest.json"
         if latest.exists():
             print(

@@ -19,6 +19,7 @@ from assets.credit import credit_tables
 from assets.ingest import raw_assets
 from assets.partitions import TIMEZONE, as_of_partitions
 from assets.publish import release_candidate, release_gate, release_published
+from assets.reconcile import reconciliation
 from assets.report import TRANSIENT_RETRY, release_report
 from assets.resources import LocationsResource, WarehouseResource
 from assets.validate import gate_checks, validate_assets
@@ -32,6 +33,7 @@ ALL_ASSETS = [
     release_candidate,
     release_published,
     release_report,
+    reconciliation,
 ]
 ALL_CHECKS = [*gate_checks, release_gate]
 WAREHOUSE_TAG = "credit-lists/warehouse"

@@ -19,6 +19,7 @@ class RunOutcome:
     reason: str
     summary: str
     run_id: str
+    published: bool = False  # a release went out even though a later step (reconciliation) failed
 
 
 def _instance() -> dg.DagsterInstance:
@@ -31,7 +32,8 @@ def run_partition(as_of: date, instance: dg.DagsterInstance | None = None) -> Ru
     with instance or _instance() as inst:
         result = job.execute_in_process(partition_key=as_of.isoformat(), instance=inst, raise_on_error=False)
     if not result.success:
-        return RunOutcome(False, _failure_reason(result), "", result.run_id)
+        published = _materialized(result, "release_published")
+        return RunOutcome(False, _failure_reason(result), "", result.run_id, published)
     failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
     if failed_checks:
         return RunOutcome(

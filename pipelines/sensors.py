@@ -27,7 +27,7 @@ import dagster as dg
 from assets.partitions import today_in_city
 from assets.resources import LocationsResource
 from pipelines.schedules import NIGHTLY_JOB, TRIGGER_TAG
-from warehouse.landing import DATASET_FOLDERS
+from warehouse.landing import DATASET_FOLDERS, display_path
 
 SETTLE_SECONDS = 30
 MIN_INTERVAL_SECONDS = 60
@@ -63,7 +63,7 @@ def scan_landing(root: Path) -> dict[str, FileState]:
                     st = entry.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue
-                found[Path(entry.path).relative_to(root).as_posix()] = (st.st_size, st.st_mtime_ns)
+                found[display_path(Path(entry.path).relative_to(root))] = (st.st_size, st.st_mtime_ns)
     return found
 
 

@@ -46,6 +46,7 @@ from hypothesis import strategies as st
 import warehouse.ingest as ingest_module
 import warehouse.landing as landing_module
 from data_contracts import INCOMING_DATASETS
+from warehouse import release
 from warehouse.db import configure
 from warehouse.ingest import ensure_schema, ingest_dataset
 from warehouse.reconcile import warehouse_problems
@@ -765,3 +766,81 @@ def test_any_file_name_is_recorded_printably(stem, suffix):
             balanced(con, ("penalties",))
         finally:
             con.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# the whole run
+
+
+def test_a_run_over_a_hostile_tree_publishes_and_reads_nothing_outside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, opened: list[str]
+) -> None:
+    """Every attack above in one landing tree, through Dagster: refusals and quarantined rows,
+    never a failed run, and the data that is plain text published as plain text."""
+    import pyarrow.parquet as pq
+    from test_faults import assert_books, tiny_landing
+
+    from pipelines.run import run_partition
+
+    landing, outside = tmp_path / "landing", tmp_path / "outside"
+    tiny_landing(landing, bad_penalty=False)
+    secret = write_csv(outside / "secret.csv", HEADER, pen_rows(66))
+    folder = landing / "penalties" / "2026-11-22"
+    table = pen_rows(301, 302, 303)
+    table[0][FIELDS.index("party_name")] = SQL_VALUE
+    table[1][FIELDS.index("violation_facts")] = "虚假\x00宣传"
+    write_csv(folder / "*.csv", HEADER, table)
+    xlsx_rows: list[list] = pen_rows(311, 312)
+    xlsx_rows[1][FIELDS.index("penalty_content")] = Formula(DDE, cached=CACHED)
+    write_xlsx(folder / "dde.xlsx", HEADER, xlsx_rows)
+    name = HEADER[FIELDS.index("party_name")]
+    write_jsonl(
+        folder / "types.jsonl",
+        [dict(zip(HEADER, r, strict=True)) for r in pen_rows(321)] + [{name: ["a"]}, "{not json"],
+    )
+    with open(os.fsencode(folder) + b"/\xc5\xfa\xb4\xce.csv", "wb") as fh:
+        fh.write(csv_text([HEADER, *pen_rows(331)]).encode())
+    (folder / "utf16.csv").write_bytes(csv_text([HEADER, *pen_rows(341)]).encode("utf-16"))
+    _zip(folder / "bomb.xlsx", {"xl/worksheets/sheet1.xml": b" " * 20_000_000})
+    (folder / "link.csv").symlink_to(secret)
+    (folder / "up").symlink_to(outside, target_is_directory=True)
+    os.mkfifo(folder / "pipe.csv")
+    data = tmp_path / "data"
+    for key, value in {
+        "CREDIT_LANDING_DIR": landing,
+        "CREDIT_WAREHOUSE": data / "w.duckdb",
+        "CREDIT_PUBLISH_DIR": data / "publish",
+        "CREDIT_REPORTS_DIR": data / "reports",
+        "GX_ANALYTICS_ENABLED": "False",
+    }.items():
+        monkeypatch.setenv(key, str(value))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    opened.clear()
+
+    outcome = run_partition(AS_OF)
+
+    assert outcome.success, outcome.reason
+    assert not [p for p in opened if p.startswith(str(outside))]
+    latest = release.read_latest(data / "publish")
+    assert_books(data / "w.duckdb", data / "publish", latest["release_id"])
+    with configure_con(data / "w.duckdb") as con:
+        by_path = {p.rsplit("/", 1)[-1]: r for p, r in files(con).items() if "2026-11-22" in p}
+    assert {n for n, r in by_path.items() if r["status"] == "refused"} == {
+        "utf16.csv",
+        "bomb.xlsx",
+        "link.csv",
+        "up",
+        "pipe.csv",
+    }
+    assert {n: r["rows_quarantined"] for n, r in by_path.items() if r["status"] == "validated"} == {
+        "*.csv": 1,  # the NUL row
+        "dde.xlsx": 1,  # the formula row
+        "types.jsonl": 2,  # the list, the broken line
+        "\\xc5\\xfa\\xb4\\xce.csv": 0,
+    }
+    penalties = pq.read_table(data / "publish" / latest["release"] / "penalties.parquet").to_pylist()
+    assert SQL_VALUE in {r["party_name"] for r in penalties}
+    assert {valid_record("penalties", n)["decision_doc_no"] for n in (301, 303, 311, 321, 331)} <= {
+        r["decision_doc_no"] for r in penalties
+    }
+    assert CACHED not in json.dumps(penalties, default=str) and DDE not in json.dumps(penalties, default=str)

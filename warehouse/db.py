@@ -33,7 +33,19 @@ from typing import Any
 import duckdb
 
 SQL_DIR = Path(__file__).parent / "sql"
-DEFAULT_LOCK_TIMEOUT_S = float(os.environ.get("CREDIT_WAREHOUSE_LOCK_TIMEOUT_S", "1800"))
+
+
+def _lock_timeout_default() -> float:
+    text = os.environ.get("CREDIT_WAREHOUSE_LOCK_TIMEOUT_S", "1800")
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(
+            f"CREDIT_WAREHOUSE_LOCK_TIMEOUT_S must be a number of seconds, not {text!r}"
+        ) from None
+
+
+DEFAULT_LOCK_TIMEOUT_S = _lock_timeout_default()
 _DUCKDB_LOCK_CONFLICT = "Could not set lock on file"
 DEV_HASH_KEY = "credit-lists-development-key"  # not a secret: set CREDIT_HASH_KEY in production
 

@@ -169,7 +169,7 @@ def _ephemeral_context(gx: Any, docs_dir: Path | None) -> Any:
                 "class_name": "SiteBuilder",
                 "store_backend": {
                     "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(docs_dir),
+                    "base_directory": str(Path(docs_dir).resolve()),
                 },
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },

@@ -115,7 +115,7 @@ def _literal(path: Path) -> Iterator[str]:
     if plain:
         yield text
         return
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
     try:
         if os.path.isdir("/proc/self/fd"):
             yield f"/proc/self/fd/{fd}"
