@@ -30,11 +30,8 @@ from warehouse.db import split_statements
 AS_OF = date(2026, 11, 25)
 SCALE = 0.02
 SEED = 7
-# The standards' test vectors (python-stdnum's doctests and real failing codes): vendored in
-# tests/reference when the project has them, else the shared spec folder.
-REFERENCE = next(
-    (p for p in (Path(__file__).parent / "reference", Path("/work/shared/reference")) if p.is_dir()), None
-)
+# The standards' test vectors (python-stdnum's doctests and real failing codes), vendored from shared/.
+REFERENCE = Path(__file__).parent / "reference"
 
 # --- an independent reading of the standards (domain.md), not the generator's SQL ----------
 
@@ -258,8 +255,6 @@ def test_refuses_to_write_into_a_non_empty_tree(tmp_path: Path) -> None:
 
 
 def test_python_check_agrees_with_reference_vectors_and_stdnum() -> None:
-    if REFERENCE is None:
-        pytest.skip("uscc_test_vectors.csv not found in tests/reference or /work/shared/reference")
     with (REFERENCE / "uscc_test_vectors.csv").open(encoding="utf-8") as fh:
         vectors = list(csv.DictReader(fh))
     assert len(vectors) > 100
