@@ -320,3 +320,33 @@ def test_masked_text_never_trips_the_gate(memory, tmp_path_factory, pieces, tail
     for original, text in zip((a for a, _ in pieces), masked[2:], strict=True):
         if not any(c.isdigit() for c in original):  # ... and text without digits is left as it was
             assert text == original
+
+
+def test_amounts_in_text_are_not_joined_into_a_known_phone_number(con, tmp_path: Path) -> None:
+    """Seen at city scale: `13000元 … 380900元` must not read as the complainant phone 13000380900,
+    while a phone written with separators (`130 0038 0901`) is still found."""
+    fx.insert(
+        con,
+        "raw_complaints",
+        [
+            {"complaint_no": "TS-9", "respondent_name": "x", "respondent_uscc": None, "complainant_name": "x",
+             "complainant_phone": phone, "complaint_text": None}
+            for phone in ("13000380900", "13000380901")
+        ],
+    )  # fmt: skip
+    doc = "武岸市监罚〔2026〕103号"
+    content = "没收违法所得人民币13000元，罚款人民币380900元，吊销营业执照"
+    con.execute(
+        "UPDATE penalties_resolved SET penalty_content = $v WHERE decision_doc_no = $k",
+        {"v": content, "k": doc},
+    )
+    staging = release.build_release(con, tmp_path, fx.AS_OF, "0f0e0d0c-run", fx.POLICY)
+    assert [f for f in scan_release(staging, con) if f.rule.startswith("privacy.")] == []
+
+    con.execute(
+        "UPDATE penalties_resolved SET authority = $v WHERE decision_doc_no = $k",
+        {"v": "联系 130 0038 0901", "k": doc},
+    )
+    staging = release.build_release(con, tmp_path / "again", fx.AS_OF, "0f0e0d0d-run", fx.POLICY)
+    rules = {(f.column, f.rule) for f in scan_release(staging, con) if f.rule.startswith("privacy.")}
+    assert ("authority", "privacy.known_identifier") in rules or ("authority", "privacy.mobile") in rules

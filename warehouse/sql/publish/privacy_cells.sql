@@ -32,16 +32,26 @@ FROM (
 );
 
 -- Cells with two or more digit runs, where separated phone numbers can be: the cell with full-width
--- digits, X, hyphens and brackets made ASCII, and all its digits taken together.
+-- digits, X, hyphens and brackets made ASCII, and each number written with separators (blanks,
+-- hyphens, dots, brackets: `138 0013 8000`) taken together. Digits that Chinese text separates
+-- (`没收14600元，罚款104300元`) are different numbers and are never joined.
 CREATE OR REPLACE TEMP TABLE privacy_grouped AS
 SELECT
     row_no,
     column_name,
-    CASE WHEN fullwidth THEN translate(value, '０１２３４５６７８９Ｘｘ－（）', '0123456789Xx-()') ELSE value END
-        AS ascii_value,
-    upper(CASE
-        WHEN fullwidth THEN translate(array_to_string(raw_tokens, ''), '０１２３４５６７８９Ｘｘ', '0123456789XX')
-        ELSE array_to_string(raw_tokens, '')
-    END) AS digits
-FROM privacy_cells
-WHERE len(raw_tokens) >= 2;
+    ascii_value,
+    list_transform(
+        regexp_extract_all(ascii_value, '[0-9][0-9 \t.()-]*[0-9Xx]'),
+        lambda n: upper(regexp_replace(n, '[^0-9Xx]', '', 'g'))
+    ) AS numbers
+FROM (
+    SELECT
+        row_no,
+        column_name,
+        replace(
+            CASE WHEN fullwidth THEN translate(value, '０１２３４５６７８９Ｘｘ－（）', '0123456789Xx-()') ELSE value END,
+            '　', ' '
+        ) AS ascii_value
+    FROM privacy_cells
+    WHERE len(raw_tokens) >= 2
+);

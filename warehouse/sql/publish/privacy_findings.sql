@@ -42,12 +42,14 @@ WITH hits AS (
       AND regexp_matches(translate(value, '０１２３４５６７８９（）', '0123456789()'), $landline_pattern)
     UNION ALL
     -- identity and phone numbers delivered in the raw layer, whatever their shape: a digit run, or
-    -- all the digits of a cell taken together (none of them is shorter than $known_min_length)
+    -- a number written with separators (none of them is shorter than $known_min_length)
     SELECT c.row_no, c.column_name, 'privacy.known_identifier'
     FROM (
         SELECT row_no, column_name, token AS candidate FROM privacy_tokens WHERE length(token) >= $known_min_length
         UNION ALL
-        SELECT row_no, column_name, digits FROM privacy_grouped WHERE length(digits) >= $known_min_length
+        SELECT row_no, column_name, candidate
+        FROM (SELECT row_no, column_name, unnest(numbers) AS candidate FROM privacy_grouped)
+        WHERE length(candidate) >= $known_min_length
     ) AS c
     SEMI JOIN privacy_known AS k ON k.kind = 'identifier' AND k.value = c.candidate
     UNION ALL
