@@ -50,12 +50,18 @@ class Field:
 
 @dataclass(frozen=True)
 class RowRule:
-    """A row-level rule: `sql` is a DuckDB boolean expression that is TRUE when a row fails."""
+    """A row-level rule: `sql` is a DuckDB boolean expression that is TRUE when a row fails.
+
+    Scope "row" (engine `duckdb-row`) reads one row; scope "delivery" (engine
+    `duckdb-delivery`) may compare a row with the rest of its file through a window function,
+    and is judged in a pass of its own that reads only the columns it names.
+    """
 
     id: str
     name: str
     sql: str
     severity: str = "error"
+    scope: str = "row"
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,9 @@ def _parse_batch_rule(dataset: str, raw: dict[str, Any]) -> BatchRule:
     )
 
 
+_ROW_RULE_ENGINES = {"duckdb-row": "row", "duckdb-delivery": "delivery"}
+
+
 def load_contract(path: Path) -> Contract:
     """Parse one contract file; raise ValueError naming the file on anything malformed."""
     try:
@@ -185,13 +194,14 @@ def load_contract(path: Path) -> Contract:
         row_rules: list[RowRule] = []
         batch_rules: list[BatchRule] = []
         for q in obj.get("quality") or []:
-            if q.get("type") == "custom" and q.get("engine") == "duckdb-row":
+            if q.get("type") == "custom" and q.get("engine") in _ROW_RULE_ENGINES:
                 row_rules.append(
                     RowRule(
                         id=f"{custom['dataset']}.{q['id']}",
                         name=q.get("name", q["id"]),
                         sql=q["implementation"],
                         severity=q.get("severity", "error"),
+                        scope=_ROW_RULE_ENGINES[q["engine"]],
                     )
                 )
             elif "metric" in q:

@@ -4,6 +4,11 @@ The output is SQL text made only from the contract (field names, rule ids, rule
 expressions written in the contract) plus a dict of bound parameters for the values
 (allowed-value lists, patterns, minimums): no data value is ever formatted into SQL.
 The expressions use the macros of `warehouse/sql/macros.sql`.
+
+The stage (`warehouse/sql/validate/stage.sql`) evaluates them in two levels: the typed
+projection over a raw row, then the rules over the typed columns. The levels matter for
+speed: a macro's argument is pasted into its body wherever it is used, so a rule written
+over an expression instead of a column would normalise the value again for every use.
 """
 
 from __future__ import annotations
@@ -15,15 +20,24 @@ from data_contracts.contract import Contract, Field
 
 @dataclass(frozen=True)
 class CompiledRules:
-    typed_select: str  # "<expr> AS <column>, ..." over a raw row, raw values kept as _raw_<field>
-    record_select: str  # the raw row as a JSON object, privacy fields replaced by their hash
+    # "<expr> AS <column>, ..." over a raw row `r`: the validated columns, then the
+    # helper columns the rules read (`_given_<field>`, `_ric_<field>`), never stored.
+    typed_select: str
+    record_select: str  # the raw row `r` as a JSON object, privacy fields replaced by their hash
     typed_columns: list[str]  # the validated table's data columns, in order
-    rule_cases: list[tuple[str, str]]  # (rule id, SQL boolean that is TRUE when the row fails)
+    row_cases: list[tuple[str, str]]  # (rule id, SQL boolean TRUE when the row fails), per row
+    # Rules over the whole delivery (window functions): judged in a second pass over the
+    # staged table, which reads only the columns they name.
+    delivery_cases: list[tuple[str, str]]
     params: dict[str, object]
 
     @property
+    def rule_cases(self) -> list[tuple[str, str]]:
+        return [*self.row_cases, *self.delivery_cases]
+
+    @property
     def failed_rules_sql(self) -> str:
-        cases = ", ".join(f"CASE WHEN {cond} THEN '{rule}' END" for rule, cond in self.rule_cases)
+        cases = ", ".join(f"CASE WHEN {cond} THEN '{rule}' END" for rule, cond in self.row_cases)
         return f"list_filter([{cases}], lambda r: r IS NOT NULL)"
 
 
@@ -52,10 +66,25 @@ def _typed_name(f: Field) -> str:
     return f"{f.name}_hash" if f.privacy == "hash" else f.name
 
 
+def _given(f: Field) -> tuple[str, str | None]:
+    """SQL that is the field's value as delivered, normalised (NULL when none was given).
+
+    For a text field that is its typed column, and for a hashed one the hash is NULL exactly
+    when the normalised value is; other types need the normalised text as a helper column.
+    Returns (expression, helper column definition or None).
+    """
+    if f.privacy == "hash" or (
+        f.privacy != "drop" and f.check is None and f.logical_type not in ("date", "number", "array")
+    ):
+        return _typed_name(f), None
+    return f"_given_{f.name}", f"norm_text(r.{f.name}) AS _given_{f.name}"
+
+
 def compile_rules(contract: Contract) -> CompiledRules:
     ds = contract.dataset
     params: dict[str, object] = {}
     typed: list[str] = []
+    helpers: list[str] = []
     cases: list[tuple[str, str]] = []
     for f in contract.fields:
         if f.privacy != "drop":
@@ -63,40 +92,31 @@ def compile_rules(contract: Contract) -> CompiledRules:
         if f.logical_type == "array":
             params[f"separator_{f.name}"] = f.separator or DEFAULT_SEPARATOR
     columns = [t.rsplit(" AS ", 1)[1] for t in typed]
-    typed += [f"r.{f.name} AS _raw_{f.name}" for f in contract.fields]
-    typed += [
-        f"upper(to_halfwidth(norm_text(r.{f.name}))) AS _ric_{f.name}"
-        for f in contract.fields
-        if f.check == "ric"
-    ]
     for f in contract.fields:
-        raw = f"norm_text(_raw_{f.name})"
+        given, helper = _given(f)
         value = _typed_name(f)
         rid = f"{ds}.{f.name}"
         if f.required:
             # Missing means no value was given; a value given but unreadable fails its type
             # rule (date, number, uscc) instead, so the source is told what is really wrong.
-            missing = f"{raw} IS NULL"
+            missing = f"{given} IS NULL"
             if f.logical_type == "array":
                 missing = f"({value} IS NULL OR len({value}) = 0)"
             cases.append((f"{rid}.required", missing))
         if f.logical_type == "date":
-            cases.append((f"{rid}.date", f"{raw} IS NOT NULL AND {value} IS NULL"))
+            cases.append((f"{rid}.date", f"{given} IS NOT NULL AND {value} IS NULL"))
         if f.logical_type == "number":
-            cases.append((f"{rid}.number", f"{raw} IS NOT NULL AND {value} IS NULL"))
+            cases.append((f"{rid}.number", f"{given} IS NOT NULL AND {value} IS NULL"))
             if f.minimum is not None:
                 key = f"min_{f.name}"
                 params[key] = f.minimum
                 cases.append((f"{rid}.minimum", f"{value} < ${key}"))
         if f.check == "uscc":
             # A value that normalises to nothing (dashes only, say) is not a code either.
-            cases.append((f"{rid}.uscc", f"{raw} IS NOT NULL AND NOT coalesce(uscc_valid({value}), false)"))
+            cases.append((f"{rid}.uscc", f"{given} IS NOT NULL AND NOT coalesce(uscc_valid({value}), false)"))
         if f.check == "ric":
-            # The normalised number is a column of the typed projection (`_ric_<field>`), not
-            # an expression: a macro's argument is pasted into its body wherever it is used,
-            # and ric_valid uses it ~20 times, 17 of them inside a lambda, so an expression
-            # argument was normalised again for every digit (11 s of 16 s staging 150,000 permits).
             ident = f"_ric_{f.name}"
+            helpers.append(f"upper(to_halfwidth(norm_text(r.{f.name}))) AS {ident}")
             # ric_valid casts digits to integers and DuckDB evaluates every operand of an AND
             # over a whole vector, so a value of another shape must not reach it: one letter
             # in one row would stop the stage of the dataset. Such a value fails the rule.
@@ -116,15 +136,17 @@ def compile_rules(contract: Contract) -> CompiledRules:
             cases.append(
                 (f"{rid}.pattern", f"{value} IS NOT NULL AND NOT regexp_full_match({value}, ${key})")
             )
+        if helper:
+            helpers.append(helper)  # dropped by DuckDB's optimizer when no rule reads it
+    delivery: list[tuple[str, str]] = []
     for rule in contract.explicit_row_rules:
-        cases.append((rule.id, f"({rule.sql})"))
+        (delivery if rule.scope == "delivery" else cases).append((rule.id, f"({rule.sql})"))
     record_fields = []
     for f in contract.fields:
         if f.privacy:
-            record_fields.append(f"'{f.name}': keyed_hash(_raw_{f.name})")
+            record_fields.append(f"'{f.name}': keyed_hash(r.{f.name})")
         else:
-            record_fields.append(f"'{f.name}': _raw_{f.name}")
-    record_fields.append("'_extra': _raw__extra")
+            record_fields.append(f"'{f.name}': r.{f.name}")
+    record_fields.append("'_extra': r._extra")
     record = "to_json({" + ", ".join(record_fields) + "})"
-    typed.append("r._extra AS _raw__extra")
-    return CompiledRules(", ".join(typed), record, columns, cases, params)
+    return CompiledRules(", ".join(typed + helpers), record, columns, cases, delivery, params)

@@ -236,7 +236,7 @@ def test_progress_bars_stay_off(con: duckdb.DuckDBPyConnection, capfd: pytest.Ca
 def test_no_docs_folder_means_no_docs(con: duckdb.DuckDBPyConnection) -> None:
     v = validate_batch(con, "complaints_batch", COMPLAINTS, None, "no docs")
     assert v.docs_path is None
-    assert v.seconds > 0 and v.engine == "sql" and v.suite_name == "credit-lists-incoming-complaints_v1-0-0"
+    assert v.seconds > 0 and v.engine == "sql" and v.suite_name == "credit-lists-incoming-complaints_v1-0-1"
 
 
 def test_the_batch_label_cannot_escape_the_docs_folder(

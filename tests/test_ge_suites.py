@@ -316,7 +316,7 @@ def test_invalid_values_rule_reads_its_valid_values_from_the_contract() -> None:
 def test_ge_suite_carries_rule_ids_and_severities() -> None:
     contract = incoming_contract("complaints")
     suite = build_suite(contract)
-    assert suite.name == suite_name(contract) == "credit-lists-incoming-complaints_v1-0-0"
+    assert suite.name == suite_name(contract) == "credit-lists-incoming-complaints_v1-0-1"
     specs = expectation_specs(contract)
     assert [type(e).__name__ for e in suite.expectations] == [s.expectation_type for s in specs]
     for expectation, spec in zip(suite.expectations, specs, strict=True):

@@ -53,7 +53,7 @@ def stage(con: duckdb.DuckDBPyConnection, dataset: str, run_id: str, run_date: d
     contract = incoming_contract(dataset)
     compiled = compile_rules(contract)
     ensure_validated_table(con, dataset)
-    threshold_rule = f"{dataset}.file.quarantine_threshold_exceeded"
+    table = _table(dataset)
     params = {
         **compiled.params,
         "dataset": dataset,
@@ -61,32 +61,35 @@ def stage(con: duckdb.DuckDBPyConnection, dataset: str, run_id: str, run_date: d
         "run_date": run_date,
         "threshold": contract.quarantine_threshold,
         "threshold_min_rows": contract.quarantine_threshold_min_rows,
-        "threshold_rule": threshold_rule,
+        "threshold_rule": f"{dataset}.file.quarantine_threshold_exceeded",
     }
     con.execute("BEGIN TRANSACTION")
     try:
         run_sql(con, "validate/batch_files", params)
         for statement in _template(
             "validate/stage",
-            table=_table(dataset),
+            table=table,
             typed_select=compiled.typed_select,
+            columns=", ".join(compiled.typed_columns),
             failed_rules=compiled.failed_rules_sql,
-            record=compiled.record_select,
         ):
             execute(con, statement, params)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _staged AS FROM staged_{_table(dataset)}")
-        run_sql(con, "validate/quarantine_rules", params)
+        for rule, condition in compiled.delivery_cases:
+            for statement in _template("validate/delivery_rule", table=table, condition=condition):
+                execute(con, statement, {"rule": rule})
+        for statement in _template("validate/quarantine_rules", table=table, record=compiled.record_select):
+            execute(con, statement, params)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     summary = StageSummary(dataset)
     row = con.execute(
-        "SELECT count(DISTINCT _file_seq), count(*),"
-        " count(*) FILTER (WHERE len(failed_rules) = 0 AND NOT _file_held),"
-        " count(*) FILTER (WHERE len(failed_rules) > 0) FROM _staged"
+        "SELECT count(*), coalesce(sum(staged), 0), coalesce(sum(passing) FILTER (WHERE NOT held), 0),"
+        " coalesce(sum(staged - passing), 0) FROM _file_verdicts"
     ).fetchone()
-    summary.files, summary.rows_staged, summary.rows_passing, summary.rows_failed = row
+    summary.rows_staged, summary.rows_passing, summary.rows_failed = row[1:]
+    summary.files = row[0]
     for path, reason in con.execute(
         "SELECT path, reason FROM ingest_files WHERE dataset = $d AND status = 'held' "
         "AND file_seq IN (SELECT file_seq FROM batch_files WHERE dataset = $d)",
@@ -100,15 +103,16 @@ def stage(con: duckdb.DuckDBPyConnection, dataset: str, run_id: str, run_date: d
 def batch_relation(dataset: str) -> str:
     """The SQL (a view definition) of the batch that the gate judges: passing staged rows.
 
-    Only rows of files still in the batch: once the gate has held the batch (and emptied
-    `batch_files`), nothing of it can be promoted, even by a later run that promotes alone.
-    The dataset name is checked against the known datasets before it is written into SQL.
+    Only rows of files still in the batch and not held: once the gate has held the batch (and
+    emptied `batch_files`), nothing of it can be promoted, even by a later run that promotes
+    alone. The dataset name is checked against the known datasets before it is written into SQL.
     """
     table = _table(dataset)
     cols = ", ".join(n for n, _ in incoming_contract(dataset).typed_columns())
     return (
-        f"SELECT {cols} FROM staged_{table} WHERE len(failed_rules) = 0 AND NOT _file_held "
-        f"AND _file_seq IN (SELECT file_seq FROM batch_files WHERE dataset = '{table}')"
+        f"SELECT {cols} FROM staged_{table} WHERE len(failed_rules) = 0 AND _file_seq IN ("
+        f"SELECT b.file_seq FROM batch_files AS b JOIN ingest_files AS f ON f.file_seq = b.file_seq "
+        f"WHERE b.dataset = '{table}' AND f.status = 'ingested')"
     )
 
 
@@ -117,7 +121,10 @@ def hold_batch(con: duckdb.DuckDBPyConnection, dataset: str, failed_rules: list[
     con.execute("BEGIN TRANSACTION")
     try:
         for statement in _template(
-            "validate/hold_batch", table=_table(dataset), record=compiled.record_select
+            "validate/hold_batch",
+            table=_table(dataset),
+            batch=batch_relation(dataset),
+            record=compiled.record_select,
         ):
             execute(con, statement, {"dataset": dataset, "failed_rules": failed_rules, "reason": reason})
         con.execute("COMMIT")
