@@ -37,8 +37,19 @@ class CompiledRules:
 
     @property
     def failed_rules_sql(self) -> str:
-        cases = ", ".join(f"CASE WHEN {cond} THEN '{rule}' END" for rule, cond in self.row_cases)
-        return f"list_filter([{cases}], lambda r: r IS NOT NULL)"
+        return _failed_list(self.row_cases)
+
+    @property
+    def delivery_failed_sql(self) -> str:
+        return _failed_list(self.delivery_cases)
+
+
+def _failed_list(cases: list[tuple[str, str]]) -> str:
+    """SQL for the list of the ids of the rules a row fails (empty when it fails none)."""
+    if not cases:
+        return "CAST([] AS VARCHAR[])"
+    whens = ", ".join(f"CASE WHEN {cond} THEN '{rule}' END" for rule, cond in cases)
+    return f"list_filter([{whens}], lambda r: r IS NOT NULL)"
 
 
 DEFAULT_SEPARATOR = "[;；]"

@@ -70,13 +70,11 @@ def stage(con: duckdb.DuckDBPyConnection, dataset: str, run_id: str, run_date: d
             "validate/stage",
             table=table,
             typed_select=compiled.typed_select,
-            columns=", ".join(compiled.typed_columns),
+            columns=", ".join(f"CAST(typed.{n} AS {t}) AS {n}" for n, t in contract.typed_columns()),
             failed_rules=compiled.failed_rules_sql,
+            delivery_failed=compiled.delivery_failed_sql,
         ):
             execute(con, statement, params)
-        for rule, condition in compiled.delivery_cases:
-            for statement in _template("validate/delivery_rule", table=table, condition=condition):
-                execute(con, statement, {"rule": rule})
         for statement in _template("validate/quarantine_rules", table=table, record=compiled.record_select):
             execute(con, statement, params)
         con.execute("COMMIT")
@@ -101,16 +99,20 @@ def stage(con: duckdb.DuckDBPyConnection, dataset: str, run_id: str, run_date: d
 
 
 def batch_relation(dataset: str) -> str:
-    """The SQL (a view definition) of the batch that the gate judges: passing staged rows.
+    """The SQL (a view definition) of the batch that the gate judges: passing staged rows."""
+    cols = ", ".join(n for n, _ in incoming_contract(dataset).typed_columns())
+    return f"SELECT {cols} FROM staged_{_table(dataset)} WHERE {_in_batch(dataset)}"
 
-    Only rows of files still in the batch and not held: once the gate has held the batch (and
+
+def _in_batch(dataset: str) -> str:
+    """The condition a staged row meets when it belongs to the batch: it failed no rule and
+    its file is still in the batch and not held. Once the gate has held the batch (and
     emptied `batch_files`), nothing of it can be promoted, even by a later run that promotes
     alone. The dataset name is checked against the known datasets before it is written into SQL.
     """
     table = _table(dataset)
-    cols = ", ".join(n for n, _ in incoming_contract(dataset).typed_columns())
     return (
-        f"SELECT {cols} FROM staged_{table} WHERE len(failed_rules) = 0 AND _file_seq IN ("
+        f"len(failed_rules) = 0 AND _file_seq IN ("
         f"SELECT b.file_seq FROM batch_files AS b JOIN ingest_files AS f ON f.file_seq = b.file_seq "
         f"WHERE b.dataset = '{table}' AND f.status = 'ingested')"
     )
@@ -165,17 +167,29 @@ def record_batch_validation(
 
 
 def promote(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
-    """Move the batch's passing rows into the validated table; return how many."""
+    """Move the batch's passing rows into the validated table; return how many.
+
+    Into an empty table (a first load, a full refresh) the staged table itself becomes the
+    validated table, less its failing rows: its columns are the validated table's, cast to
+    the contract's types in stage.sql, so this is the same result without writing every row
+    a second time.
+    """
     table = _table(dataset)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            f"DELETE FROM {table} WHERE _file_seq IN (SELECT file_seq FROM batch_files WHERE dataset = $d)",
-            {"d": dataset},
-        )
-        n = con.execute(f"INSERT INTO {table} BY NAME {batch_relation(dataset)}").fetchone()[0]
+        empty = con.execute(f"SELECT count(*) = 0 FROM (SELECT 1 FROM {table} LIMIT 1)").fetchone()[0]
+        if empty:
+            for statement in _template("validate/promote_whole", table=table, in_batch=_in_batch(dataset)):
+                execute(con, statement, {})
+            n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        else:
+            con.execute(
+                f"DELETE FROM {table} WHERE _file_seq IN (SELECT file_seq FROM batch_files WHERE dataset = $d)",
+                {"d": dataset},
+            )
+            n = con.execute(f"INSERT INTO {table} BY NAME {batch_relation(dataset)}").fetchone()[0]
+            con.execute(f"DROP TABLE IF EXISTS staged_{table}")
         run_sql(con, "validate/mark_validated", {"dataset": dataset})
-        con.execute(f"DROP TABLE IF EXISTS staged_{table}")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
