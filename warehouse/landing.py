@@ -200,6 +200,21 @@ def detect_encoding(path: Path) -> str:
     a file that is neither is refused. A file that is valid UTF-8 up to a character cut at its
     very end was cut short (an upload that died): it is refused as such, not tried as GB18030.
     """
+    encoding = utf8_encoding(path)
+    if encoding is not None:
+        return encoding
+    if _decodes(path, "gb18030") == "ok":
+        return "gb18030"
+    raise UnicodeError(NEITHER_UTF8_NOR_GB18030)
+
+
+NEITHER_UTF8_NOR_GB18030 = "is neither valid UTF-8 nor valid GB18030/GBK"
+
+
+def utf8_encoding(path: Path) -> str | None:
+    """The UTF-8 half of `detect_encoding`: `utf-8-sig` or `utf-8`, or None when the file is not
+    UTF-8 (it may be GB18030: `transcode_to_utf8` tells, in the pass that writes the UTF-8
+    copy, so that a GB18030 file is decoded once). Raises UnicodeError as detect_encoding does."""
     with path.open("rb") as fh:
         head = fh.read(3)
     utf8 = _decodes(path, "utf-8")
@@ -211,9 +226,7 @@ def detect_encoding(path: Path) -> str:
         raise UnicodeError("starts with a UTF-8 byte-order mark but is not valid UTF-8")
     if utf8 == "ok":
         return "utf-8"
-    if _decodes(path, "gb18030") == "ok":
-        return "gb18030"
-    raise UnicodeError("is neither valid UTF-8 nor valid GB18030/GBK")
+    return None
 
 
 def _decodes(path: Path, encoding: str) -> str:
@@ -233,7 +246,10 @@ def _decodes(path: Path, encoding: str) -> str:
 
 
 def transcode_to_utf8(path: Path, encoding: str, target: Path) -> None:
-    """Stream a GB18030 file into a UTF-8 copy so DuckDB's CSV reader can take it."""
+    """Stream a GB18030 file into a UTF-8 copy so DuckDB's CSV reader can take it.
+
+    Strict: raises UnicodeDecodeError when the file is not valid `encoding` to its last byte
+    (then the copy is incomplete), so the copy is also the test of the encoding."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     with path.open("rb") as src, target.open("wb") as dst:
         while chunk := src.read(_CHUNK):

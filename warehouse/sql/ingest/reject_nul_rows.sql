@@ -5,7 +5,9 @@ CREATE OR REPLACE TEMP TABLE _nul_rows AS
 SELECT _row_number,
        to_json(map_from_entries(list_zip($keys, list_value(*COLUMNS('^c[0-9]+$'))))) AS record
 FROM _incoming
-WHERE list_bool_or(list_transform(list_value(*COLUMNS('^c[0-9]+$')), lambda v: contains(v, chr(0))));
+-- The cells joined by chr(1) hold a NUL exactly when one cell does (NULL cells are skipped):
+-- no list and no lambda per row (6 s over the files of a 500,000-merchant city).
+WHERE contains(concat_ws(chr(1), *COLUMNS('^c[0-9]+$')), chr(0));
 
 INSERT INTO _rejects
 SELECT _row_number, 'file.nul_character', record FROM _nul_rows;
