@@ -5,7 +5,6 @@ import dagster as dg
 from assets.partitions import as_of, as_of_partitions
 from assets.report import (
     MissingCJKFont,
-    change_counts,
     changes_markdown,
     chart_markdown,
     list_changes,
@@ -83,7 +82,7 @@ def credit_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             metadata["tier_by_sector"] = dg.MetadataValue.md(tier_mix_markdown(mix, "sector", limit=30))
             metadata["tier_mix_chart"] = dg.MetadataValue.md(chart)
         if name == "list_history":
-            metadata["entries_exits"] = dg.MetadataValue.json(change_counts(changes))
+            metadata["entries_exits"] = dg.MetadataValue.json(changes.counts)
             metadata["changes"] = dg.MetadataValue.md(changes_markdown(changes))
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)
 

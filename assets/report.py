@@ -69,17 +69,27 @@ def tier_mix(con: duckdb.DuckDBPyConnection, as_of_date: date) -> list[dict[str,
     return query(con, "report/tier_mix", {"as_of": as_of_date})
 
 
-def list_changes(con: duckdb.DuckDBPyConnection, as_of_date: date) -> list[dict[str, Any]]:
-    return query(con, "report/list_changes", {"as_of": as_of_date})
+@dataclass(frozen=True)
+class ListChanges:
+    """The list entries and exits at T: all counted, the first CHANGES_SHOWN of each shown."""
+
+    rows: list[dict[str, Any]]  # report order: black first, entries before exits, by USCC
+    counts: dict[str, int]  # {"black entered": n, "black left": n, "red entered": n, "red left": n}
+
+    @property
+    def previous_as_of(self) -> date | None:
+        return next((c["previous_as_of"] for c in self.rows if c["previous_as_of"]), None)
+
+    def of(self, lst: str, event: str) -> list[dict[str, Any]]:
+        return [c for c in self.rows if c["list"] == lst and c["event"] == event]
 
 
-def change_counts(changes: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """{"black entered": n, "black left": n, "red entered": n, "red left": n}, zeros included."""
+def list_changes(con: duckdb.DuckDBPyConnection, as_of_date: date) -> ListChanges:
+    rows = query(con, "report/list_changes", {"as_of": as_of_date, "limit": CHANGES_SHOWN})
     counts = {f"{lst} {ev}": 0 for lst in ("black", "red") for ev in ("entered", "left")}
-    for c in changes:
-        key = f"{c['list']} {c['event']}"
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+    for c in rows:
+        counts[f"{c['list']} {c['event']}"] = c["total"]
+    return ListChanges(rows, counts)
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,7 @@ class ReportFacts:
     manifest: dict[str, Any]
     is_latest: bool
     tier_mix: list[dict[str, Any]]
-    changes: list[dict[str, Any]]
+    changes: ListChanges
     quarantine: list[dict[str, Any]]
     rules: list[dict[str, Any]]
 
@@ -209,15 +219,16 @@ def tier_mix_markdown(rows: Sequence[Mapping[str, Any]], dimension: str, limit: 
     return head + body + more
 
 
-def changes_markdown(changes: Sequence[Mapping[str, Any]], limit: int = 50) -> str:
-    if not changes:
+def changes_markdown(changes: ListChanges, limit: int = 50) -> str:
+    total = sum(changes.counts.values())
+    if not total:
         return "no entries or exits"
     head = "| list | event | USCC | name | reasons |\n|---|---|---|---|---|\n"
     body = "\n".join(
         f"| {c['list']} | {c['event']} | {c['uscc']} | {_md_cell(c['name'])} | {_md_cell(', '.join(c['reason_codes']))} |"
-        for c in changes[:limit]
+        for c in changes.rows[:limit]
     )
-    more = f"\n\n… and {len(changes) - limit} more" if len(changes) > limit else ""
+    more = f"\n\n… and {total - limit} more" if total > limit else ""
     return head + body + more
 
 
@@ -321,8 +332,8 @@ def render_html(facts: ReportFacts, chart_png: bytes, generated: datetime) -> st
             if data
             else "<p>无 none</p>"
         )
-    counts = change_counts(facts.changes)
-    previous = next((c["previous_as_of"] for c in facts.changes if c["previous_as_of"]), None)
+    counts = facts.changes.counts
+    previous = facts.changes.previous_as_of
     sections += [
         "<h2>名单变动 List changes</h2>",
         "<p>"
@@ -336,8 +347,9 @@ def render_html(facts: ReportFacts, chart_png: bytes, generated: datetime) -> st
     ]
     for lst, list_title in (("black", "失信黑名单 Black list"), ("red", "诚信红名单 Red list")):
         for event, event_title in (("entered", "列入 entries"), ("left", "移出 exits")):
-            rows = [c for c in facts.changes if c["list"] == lst and c["event"] == event]
-            sections.append(f"<h3>{_e(list_title)} · {_e(event_title)} ({len(rows)})</h3>")
+            rows = facts.changes.of(lst, event)
+            total = facts.changes.counts[f"{lst} {event}"]
+            sections.append(f"<h3>{_e(list_title)} · {_e(event_title)} ({total})</h3>")
             if not rows:
                 sections.append("<p>无 none</p>")
                 continue
@@ -350,9 +362,9 @@ def render_html(facts: ReportFacts, chart_png: bytes, generated: datetime) -> st
                     ),
                 )
             )
-            if len(rows) > CHANGES_SHOWN:
+            if total > CHANGES_SHOWN:
                 sections.append(
-                    f'<p class="note">仅列出前 {CHANGES_SHOWN} 条 first {CHANGES_SHOWN} of {len(rows)}; '
+                    f'<p class="note">仅列出前 {CHANGES_SHOWN} 条 first {CHANGES_SHOWN} of {total}; '
                     "the rest are in list_history.</p>"
                 )
     sections += [
@@ -484,7 +496,7 @@ def release_report(
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     path = report_path(locations.reports, facts.release_id)
     write_report(path, render_html(facts, png, datetime.now(UTC)))
-    counts = change_counts(facts.changes)
+    counts = facts.changes.counts
     context.log.info(f"release report of {facts.release_id} written to {path}")
     return dg.MaterializeResult(
         metadata={

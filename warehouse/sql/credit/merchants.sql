@@ -27,7 +27,7 @@ CREATE OR REPLACE TEMP MACRO credit_recency(is_permit, record_date, dataset_rank
         * 1099511627776 + file_seq) * 1099511627776 + row_number);
 
 INSERT INTO merchants BY NAME
-WITH records AS (
+WITH records AS NOT MATERIALIZED (
     SELECT
         uscc, party_name AS name, party_type AS entity_type, 1 AS is_permit,
         credit_recency(1, decision_date, 4, source_file_seq, source_row_number) AS recency,
