@@ -13,9 +13,13 @@ connection and is reported as not run (a blocking finding) without it.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from re import _constants as re_constants  # the parser's node types
+from re import _parser as re_parser  # to count the digits a policy pattern needs
 from typing import Any
 
 import duckdb
@@ -119,6 +123,15 @@ def masking_params(policy: DisclosurePolicy | None = None) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class GateScan:
+    """What one read of a release's files found: the privacy findings, and for each dataset given
+    cell rules the rows of contract_cells.sql (rule, column_name, first_row, failures)."""
+
+    findings: list[Finding]
+    cell_failures: dict[str, list[dict[str, Any]]]
+
+
 def scan_release(release_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> list[Finding]:
     """Every finding of the privacy gate in the Parquet files of `release_dir` (empty: none).
 
@@ -126,20 +139,55 @@ def scan_release(release_dir: Path, con: duckdb.DuckDBPyConnection | None = None
     are read from it inside DuckDB and never cross into Python. Without it the pattern rules run
     on a private in-memory connection and the missing lookups are reported as findings.
     """
-    policy = disclosure_policy()
     scan_con = con if con is not None else _memory_connection()
     try:
-        run_sql(scan_con, "publish/macros")
-        run_sql(scan_con, "publish/privacy_known_reset")
-        findings = _load_known_values(scan_con, policy) if con is not None else [_not_run_without_warehouse()]
-        contracts = published_contracts()
-        for path in sorted(Path(release_dir).glob("*.parquet")):
-            findings.extend(_scan_file(scan_con, path, contracts.get(path.stem), policy))
-        run_sql(scan_con, "publish/privacy_known_reset")  # drop the looked-up values at once
-        return findings
+        return gate_scan(release_dir, scan_con, warehouse=con is not None).findings
     finally:
         if con is None:
             scan_con.close()
+
+
+def gate_scan(
+    release_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    warehouse: bool,
+    cell_rules: Mapping[str, Mapping[str, Any]] | None = None,
+) -> GateScan:
+    """Read every Parquet file of `release_dir` once for the privacy scan and, for the datasets in
+    `cell_rules` (the parameters `required_columns`, `allowed` and `uscc_columns` of
+    contract_cells), for the cell-level contract rules too. `warehouse` says whether `con` holds the
+    raw layer to take complainant names and raw identity and phone numbers from."""
+    policy = disclosure_policy()
+    cell_rules = cell_rules or {}
+    run_sql(con, "publish/macros")
+    run_sql(con, "publish/privacy_known_reset")
+    try:
+        findings = _load_known_values(con, policy) if warehouse else [_not_run_without_warehouse()]
+        failures: dict[str, list[dict[str, Any]]] = {}
+        contracts = published_contracts()
+        for path in sorted(Path(release_dir).glob("*.parquet")):
+            rules = cell_rules.get(path.stem)
+            file_findings, file_failures = _scan_file(con, path, contracts.get(path.stem), policy, rules)
+            findings.extend(file_findings)
+            if rules is not None:
+                failures[path.stem] = file_failures
+        return GateScan(findings, failures)
+    finally:
+        run_sql(con, "publish/privacy_known_reset")  # drop the looked-up values at once
+
+
+def contract_cell_failures(
+    con: duckdb.DuckDBPyConnection, path: Path, rules: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The rows of contract_cells.sql for one file, without the privacy scan."""
+    run_sql(con, "publish/macros")
+    columns = query(con, "publish/contract_columns", {"path": str(path)})
+    try:
+        _read_cells(con, path, columns, rules, scan=set(), name_scan=set(), policy=disclosure_policy())
+        return query(con, "publish/contract_cells")
+    finally:
+        run_sql(con, "publish/privacy_cells_drop")
 
 
 def _memory_connection() -> duckdb.DuckDBPyConnection:
@@ -206,9 +254,126 @@ def _name_exempt_columns(name: str, contract: Contract | None, policy: Disclosur
     return exempt
 
 
+# Types whose text (CAST AS VARCHAR) is the text their JSON value gives back, so release_leaves
+# reads them without the JSON round trip; every other type is still read through JSON.
+_TEXT_TYPES = frozenset(
+    ("VARCHAR", "DATE", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT")
+) | {"UINTEGER", "UBIGINT"}
+# Columns the privacy scan skips: their text (2026-11-25, true) holds no identity or phone number
+# and no name.
+_UNSCANNED_TYPES = frozenset(("DATE", "BOOLEAN"))
+# The shortest token a digit rule of privacy_findings.sql looks at (mobile numbers: 11 characters,
+# identity numbers 15 and 18) has this many digits at least (a trailing X is no digit).
+_TOKEN_RULE_DIGITS = 10
+
+
+def _min_digits(pattern: str) -> int:
+    """The fewest ASCII digits any match of a regular expression holds: 0 when unsure.
+
+    Parsed with Python's own parser, which reads the RE2 syntax of the policy the same way; what
+    it cannot parse counts 0 (no leaf is then skipped), and a class counts only if every character
+    it can match is a digit, so the number never exceeds what RE2 can match.
+    """
+    try:
+        return _tree_digits(re_parser.parse(pattern))
+    except (re.error, RecursionError, ValueError, TypeError):
+        return 0
+
+
+def _tree_digits(items: Any) -> int:
+    total = 0
+    for op, av in items:
+        if op is re_constants.LITERAL:
+            total += 48 <= av <= 57
+        elif op is re_constants.IN:
+            total += all(_digit_class_item(o, a) for o, a in av) and bool(av)
+        elif op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT, re_constants.POSSESSIVE_REPEAT):
+            total += av[0] * _tree_digits(av[2])
+        elif op is re_constants.SUBPATTERN:
+            total += _tree_digits(av[-1])
+        elif op is re_constants.ATOMIC_GROUP:
+            total += _tree_digits(av)
+        elif op is re_constants.BRANCH:
+            total += min(_tree_digits(branch) for branch in av[1])
+    return total
+
+
+def _digit_class_item(op: Any, av: Any) -> bool:
+    if op is re_constants.LITERAL:
+        return 48 <= av <= 57
+    if op is re_constants.RANGE:
+        return av[0] >= 48 and av[1] <= 57
+    return op is re_constants.CATEGORY and av is re_constants.CATEGORY_DIGIT
+
+
+def digits_needed(policy: DisclosurePolicy) -> int:
+    """The fewest digits a leaf must hold for some digit rule of the gate to match it."""
+    gate = policy.gate
+    return max(
+        1,
+        min(
+            _TOKEN_RULE_DIGITS,
+            int(gate["known_identifiers"]["min_length"]) - 1,  # a trailing X is no digit
+            _min_digits(gate["mobile_separated_pattern"]),
+            _min_digits(gate["landline_pattern"]),
+        ),
+    )
+
+
+def _leaf_kind(column_type: str) -> str:
+    if column_type in _TEXT_TYPES:
+        return "text"
+    return "text_list" if column_type == "VARCHAR[]" else "json"
+
+
+def _read_cells(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    columns: list[dict[str, Any]],
+    rules: Mapping[str, Any] | None,
+    scan: set[str],
+    name_scan: set[str],
+    policy: DisclosurePolicy,
+) -> None:
+    """Build gate_cells for one file: one read shared by the contract rules and the privacy scan."""
+    rules = rules or {}
+    required = set(rules.get("required_columns", ()))
+    allowed = {a["column_name"]: list(a["allowed_values"]) for a in rules.get("allowed", ())}
+    uscc = set(rules.get("uscc_columns", ()))
+    read = [c for c in columns if c["column_name"] in required | allowed.keys() | uscc | scan]
+    kinds = {c["column_name"]: _leaf_kind(c["column_type"]) for c in read}
+    run_sql(
+        con,
+        "publish/privacy_gate_cells",
+        {
+            "path": str(path),
+            "text_columns": [name for name, kind in kinds.items() if kind == "text"],
+            "text_list_columns": [name for name, kind in kinds.items() if kind == "text_list"],
+            "json_columns": [name for name, kind in kinds.items() if kind == "json"],
+            "columns": [
+                {
+                    "column_name": name,
+                    "required": name in required,
+                    "allowed_values": allowed.get(name),
+                    "uscc": name in uscc,
+                }
+                for name in kinds
+                if name in required | allowed.keys() | uscc
+            ],
+            "scan_columns": sorted(scan),
+            "name_columns": sorted(name_scan),
+            "digits_needed": digits_needed(policy),
+        },
+    )
+
+
 def _scan_file(
-    con: duckdb.DuckDBPyConnection, path: Path, contract: Contract | None, policy: DisclosurePolicy
-) -> list[Finding]:
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    contract: Contract | None,
+    policy: DisclosurePolicy,
+    cell_rules: Mapping[str, Any] | None = None,
+) -> tuple[list[Finding], list[dict[str, Any]]]:
     gate = policy.gate
     findings = [
         Finding(file=path.name, column=r["column_name"], row=None, rule="privacy.forbidden_column")
@@ -222,28 +387,26 @@ def _scan_file(
             },
         )
     ]
-    skip = [
-        r["column_name"]
-        for r in query(con, "publish/contract_columns", {"path": str(path)})
-        if r["column_type"] in ("DATE", "BOOLEAN")
-    ]
-    run_sql(con, "publish/privacy_cells", {"path": str(path), "skip_columns": skip})
-    rows = query(
-        con,
-        "publish/privacy_findings",
-        {
+    columns = query(con, "publish/contract_columns", {"path": str(path)})
+    scan = {c["column_name"] for c in columns if c["column_type"] not in _UNSCANNED_TYPES}
+    name_scan = scan - set(_name_exempt_columns(path.stem, contract, policy))
+    try:
+        _read_cells(con, path, columns, cell_rules, scan, name_scan, policy)
+        failures = query(con, "publish/contract_cells") if cell_rules is not None else []
+        params = {
             "id_number_min_birth_year": int(gate["id_number_min_birth_year"]),
             "id_number_15_pattern": gate["id_number_15_pattern"],
             "id_number_15_exempt_columns": list(gate["id_number_15_exempt_columns"]),
             "mobile_token_pattern": gate["mobile_token_pattern"],
             "mobile_separated_pattern": gate["mobile_separated_pattern"],
             "landline_pattern": gate["landline_pattern"],
-            "name_exempt_columns": _name_exempt_columns(path.stem, contract, policy),
             "known_min_length": int(gate["known_identifiers"]["min_length"]),
             "max_findings": int(gate["max_findings_per_rule"]),
-        },
-    )
-    run_sql(con, "publish/privacy_cells_drop")
+        }
+        run_sql(con, "publish/privacy_cells", params)
+        rows = query(con, "publish/privacy_findings", params)
+    finally:
+        run_sql(con, "publish/privacy_cells_drop")
     findings.extend(
         Finding(
             file=path.name,
@@ -254,4 +417,4 @@ def _scan_file(
         )
         for r in rows
     )
-    return findings
+    return findings, failures

@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 
 from data_contracts import Contract, published_contract
 from warehouse.db import configure, execute, query, run_sql, split_statements, sql_text, table_exists
-from warehouse.privacy import disclosure_policy, masking_params, scan_release
+from warehouse.privacy import contract_cell_failures, disclosure_policy, gate_scan, masking_params
 
 # The published files, in the order they are written and listed.
 RELEASE_FILES: tuple[str, ...] = ("red_list", "black_list", "penalties", "permits", "commitments", "changes")
@@ -585,10 +585,30 @@ def _norm_type(t: str) -> str:
     return t.replace(" ", "").upper()
 
 
+def cell_rules(contract: Contract) -> dict[str, Any]:
+    """The cell-level rules of a published contract, as the parameters of contract_cells."""
+    return {
+        "required_columns": [f.name for f in contract.fields if f.required],
+        "allowed": [
+            {"column_name": f.name, "allowed_values": list(f.allowed_values)}
+            for f in contract.fields
+            if f.allowed_values
+        ],
+        "uscc_columns": [f.name for f in contract.fields if f.check == "uscc"],
+    }
+
+
 def check_file(
-    con: duckdb.DuckDBPyConnection, staging: Path, name: str, manifest: Mapping[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    staging: Path,
+    name: str,
+    manifest: Mapping[str, Any],
+    cell_failures: list[Mapping[str, Any]] | None = None,
 ) -> list[str]:
-    """Conformance of one written file with its published contract (empty list: conforms)."""
+    """Conformance of one written file with its published contract (empty list: conforms).
+
+    `cell_failures` are the rows of contract_cells from the gate's shared read of the file
+    (`gate_scan`); without them the file is read for the cell rules here."""
     contract = published_contract(name)
     file_name = f"{name}.parquet"
     path = staging / file_name
@@ -619,19 +639,10 @@ def check_file(
     ):
         if kv.get(key) != want:
             problems.append(f"{file_name}: key-value metadata {key} is {kv.get(key)!r}, expected {want!r}")
-    cells = query(
-        con,
-        "publish/contract_cells",
-        {
-            **p,
-            "required_columns": [f.name for f in contract.fields if f.required],
-            "allowed": [
-                {"column_name": f.name, "allowed_values": list(f.allowed_values)}
-                for f in contract.fields
-                if f.allowed_values
-            ],
-            "uscc_columns": [f.name for f in contract.fields if f.check == "uscc"],
-        },
+    cells = (
+        cell_failures
+        if cell_failures is not None
+        else contract_cell_failures(con, path, cell_rules(contract))
     )
     problems.extend(
         f"{file_name} column {r['column_name']} row {r['first_row']}: "
@@ -679,12 +690,19 @@ def check_release(staging: Path, con: duckdb.DuckDBPyConnection | None = None) -
         if con is None:
             configure(check_con)
         run_sql(check_con, "publish/macros")
+        # one read of each file serves the contracts' cell rules and the privacy scan
+        scan = gate_scan(
+            staging,
+            check_con,
+            warehouse=con is not None,
+            cell_rules={name: cell_rules(published_contract(name)) for name in RELEASE_FILES},
+        )
         for name in RELEASE_FILES:
-            problems.extend(check_file(check_con, staging, name, manifest))
+            problems.extend(check_file(check_con, staging, name, manifest, scan.cell_failures.get(name)))
     finally:
         if con is None:
             check_con.close()
-    problems.extend(str(f) for f in scan_release(staging, con))
+    problems.extend(str(f) for f in scan.findings)
     if not problems:
         _atomic_write(_receipt(staging), hashlib.sha256(manifest_bytes).hexdigest().encode() + b"\n")
     return problems

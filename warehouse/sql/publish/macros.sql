@@ -8,25 +8,55 @@
 CREATE OR REPLACE TEMP MACRO mask_pii(x, pattern, replacement) AS
     regexp_replace(regexp_replace(x, pattern, replacement, 'g'), pattern, replacement, 'g');
 
+-- The text the release gate compares with complainants' names: trimmed (trim() drops the Unicode
+-- space separators, category Zs, at both ends) and without ASCII or ideographic blanks and tabs.
+-- privacy_known.sql stores the names this way, privacy_gate_cells.sql keys the published cells this way.
+CREATE OR REPLACE TEMP MACRO name_key(x) AS
+    replace(replace(replace(trim(x), ' ', ''), '　', ''), chr(9), '');
+
+-- One cell of a column that is read through JSON (see release_leaves) as its list of leaves: NULL
+-- for a NULL cell, the elements of a list (nested values as JSON text), else the one value as text.
+CREATE OR REPLACE TEMP MACRO json_leaf_items(cell) AS
+    CASE
+        WHEN cell IS NULL THEN NULL::VARCHAR[]
+        WHEN json_type(cell) = 'ARRAY' THEN CAST(cell AS VARCHAR[])
+        ELSE [cell ->> '$']
+    END;
+
 -- Every cell of a Parquet file as text, one row per scalar cell or list element: file row number
--- (0-based), column name, whether the cell is NULL, and the value as text (numbers and dates
--- rendered as text, JSON strings unescaped). The privacy gate and the contract checks read files
--- through this, so no column and no list element escapes them.
-CREATE OR REPLACE TEMP MACRO release_leaves(path) AS TABLE
-    WITH cells AS (
+-- (0-based), column name, whether the cell is NULL, and the value as text. An empty list has no
+-- leaf, a NULL list one NULL leaf. The gate reads files through this (privacy_gate_cells.sql), so no column
+-- and no list element escapes it. The columns come by kind, which warehouse/privacy.py takes from
+-- the file's schema (the names are bound parameters, never SQL text):
+--   text_columns       VARCHAR, and types whose CAST to text is the text their JSON value gives
+--                      back (DATE, BOOLEAN, integers of up to 64 bits): CAST(c AS VARCHAR),
+--   text_list_columns  VARCHAR[]: the elements as they are,
+--   json_columns       every other type (DECIMAL, DOUBLE, nested, JSON ...): rendered as JSON and
+--                      read back, so that the text is the one the gate has always scanned
+--                      (a DECIMAL(18,6) 13912345678.500000 reads 13912345678.5).
+-- Each COLUMNS(...) must match a column, so each reads a NULL placeholder too ("gate:none...", a
+-- name no published contract uses), whose leaves are dropped again.
+CREATE OR REPLACE TEMP MACRO release_leaves(path, text_columns, text_list_columns, json_columns) AS TABLE
+    SELECT row_no, column_name, value IS NULL AS cell_null, value
+    FROM (
+        SELECT
+            file_row_number AS row_no,
+            CAST(COLUMNS(lambda c: c = 'gate:none' OR list_contains(text_columns, c)) AS VARCHAR)
+        FROM (SELECT *, NULL::VARCHAR AS "gate:none" FROM read_parquet(path, file_row_number = true))
+    )
+    UNPIVOT INCLUDE NULLS (value FOR column_name IN (COLUMNS(* EXCLUDE row_no)))
+    WHERE column_name <> 'gate:none'
+    UNION ALL
+    SELECT row_no, column_name, items IS NULL AS cell_null, unnest(coalesce(items, [NULL::VARCHAR])) AS value
+    FROM (
+        SELECT
+            file_row_number AS row_no,
+            CAST(COLUMNS(lambda c: c = 'gate:none' OR list_contains(text_list_columns, c)) AS VARCHAR[]),
+            json_leaf_items(to_json(COLUMNS(lambda c: c = 'gate:none:json' OR list_contains(json_columns, c))))
         FROM (
-            SELECT file_row_number AS row_no, to_json(COLUMNS(* EXCLUDE file_row_number))
+            SELECT *, NULL::VARCHAR[] AS "gate:none", NULL::VARCHAR AS "gate:none:json"
             FROM read_parquet(path, file_row_number = true)
         )
-        UNPIVOT INCLUDE NULLS (cell FOR column_name IN (COLUMNS(* EXCLUDE row_no)))
     )
-    SELECT
-        row_no,
-        column_name,
-        cell IS NULL AS cell_null,
-        unnest(CASE
-            WHEN cell IS NULL THEN [NULL::VARCHAR]
-            WHEN json_type(cell) = 'ARRAY' THEN CAST(cell AS VARCHAR[])
-            ELSE [cell ->> '$']
-        END) AS value
-    FROM cells;
+    UNPIVOT INCLUDE NULLS (items FOR column_name IN (COLUMNS(* EXCLUDE row_no)))
+    WHERE column_name NOT IN ('gate:none', 'gate:none:json');

@@ -1,6 +1,6 @@
--- Personal data in the cells of one Parquet file (the TEMP tables of privacy_cells.sql): one row per
--- (rule, column, row), at most $max_findings per rule and column, with the total count of that rule
--- and column. Digit rules look at maximal digit runs (tokens), so a number inside a longer run of
+-- Personal data in the cells of one Parquet file (the TEMP tables of privacy_gate_cells.sql and
+-- privacy_cells.sql): one row per (rule, column, row), at most $max_findings per rule and column,
+-- with the total count of that rule and column. Digit rules look at maximal digit runs (tokens), so a number inside a longer run of
 -- digits is not taken for an identity or phone number. Whole-cell patterns run only on cells with
 -- the digit groups they need: every pattern over every cell of a large release would take minutes.
 WITH hits AS (
@@ -28,17 +28,19 @@ WITH hits AS (
     UNION ALL
     SELECT row_no, column_name, 'privacy.mobile'
     FROM privacy_grouped
-    WHERE regexp_matches(ascii_value, $mobile_separated_pattern)
+    WHERE mobile
     UNION ALL
     SELECT row_no, column_name, 'privacy.landline'
     FROM privacy_grouped
-    WHERE regexp_matches(ascii_value, $landline_pattern)
+    WHERE landline
     UNION ALL
     -- (027)87654321 is one digit run after the bracket
     SELECT row_no, column_name, 'privacy.landline'
-    FROM privacy_cells
-    WHERE len(raw_tokens) = 1
+    FROM gate_cells
+    WHERE digits
       AND (contains(value, '(') OR contains(value, '（'))
+      AND regexp_matches(value, '[0-9０-９]')
+      AND NOT regexp_matches(value, '[0-9０-９][^0-9０-９]+[0-9０-９]')
       AND regexp_matches(translate(value, '０１２３４５６７８９（）', '0123456789()'), $landline_pattern)
     UNION ALL
     -- identity and phone numbers delivered in the raw layer, whatever their shape: a digit run, or
@@ -51,17 +53,15 @@ WITH hits AS (
         FROM (SELECT row_no, column_name, unnest(numbers) AS candidate FROM privacy_grouped)
         WHERE length(candidate) >= $known_min_length
     ) AS c
-    SEMI JOIN privacy_known AS k ON k.kind = 'identifier' AND k.value = c.candidate
+    -- an inner join (hits are made distinct below) lets DuckDB build on the smaller side
+    JOIN privacy_known AS k ON k.kind = 'identifier' AND k.value = c.candidate
     UNION ALL
     -- complainants' names as a whole cell or list element, outside the record's own party columns,
-    -- compared without blanks, as privacy_known.sql stores them
+    -- compared without blanks, as privacy_known.sql stores them (privacy_gate_cells.sql keeps the
+    -- leaves of the compared columns that are as long as a name once their blanks are removed)
     SELECT c.row_no, c.column_name, 'privacy.complainant_name'
-    FROM (
-        SELECT row_no, column_name, replace(replace(replace(trim(value), ' ', ''), '　', ''), chr(9), '') AS squeezed
-        FROM privacy_cells
-        WHERE NOT list_contains($name_exempt_columns, column_name)
-    ) AS c
-    SEMI JOIN privacy_known AS k ON k.kind = 'complainant_name' AND k.value = c.squeezed
+    FROM gate_cells AS c
+    JOIN privacy_known AS k ON k.kind = 'complainant_name' AND k.value = c.name_key
 ),
 distinct_hits AS (
     SELECT DISTINCT rule, column_name, row_no FROM hits
