@@ -656,7 +656,8 @@ def test_any_cell_text_is_kept_exactly_or_its_row_quarantined(cells, encoding, l
             assert summary.refused == {}, summary.refused
             got = {r["_row_number"]: r for r in raw_rows(con)}
             bad = quarantined(con, "penalties/p.csv")
-            if any("\x00" in text for _, text in cells):
+            # a later cell of the same field replaces an earlier one: judge what was written
+            if any("\x00" in (cell or "") for cell in table[1]):
                 assert bad == {2: ["penalties.file.nul_character"]}
             else:
                 assert bad == {}

@@ -217,7 +217,12 @@ def utf8_encoding(path: Path) -> str | None:
     copy, so that a GB18030 file is decoded once). Raises UnicodeError as detect_encoding does."""
     with path.open("rb") as fh:
         head = fh.read(3)
-    utf8 = _decodes(path, "utf-8")
+    return utf8_verdict(head, _decodes(path, "utf-8"))
+
+
+def utf8_verdict(head: bytes, utf8: str) -> str | None:
+    """`utf8_encoding` from the file's first 3 bytes and its `_decodes(path, "utf-8")` status,
+    for a reader that decoded the file in a pass of its own (see readers._scan)."""
     if utf8 == "cut":
         raise UnicodeError("is UTF-8 that ends in the middle of a character: the file was cut short")
     if head == codecs.BOM_UTF8:

@@ -15,6 +15,7 @@ literally (`_literal`), never the delivery's own name when that name could be a 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import errno
@@ -34,7 +35,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.db import run_sql
-from warehouse.landing import NEITHER_UTF8_NOR_GB18030, detect_encoding, transcode_to_utf8, utf8_encoding
+from warehouse.landing import NEITHER_UTF8_NOR_GB18030, detect_encoding, transcode_to_utf8, utf8_verdict
 
 # An XLSX is a zip archive: refuse archives that would inflate beyond these before parsing.
 XLSX_MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
@@ -72,6 +73,9 @@ def transient(exc: BaseException) -> bool:
 class ReadResult:
     headers: list[str]
     encoding: str | None
+    # False when the bytes DuckDB read hold no NUL byte, so no cell can hold a NUL character
+    # (CSV has no escapes): the scan of every cell for one (`reject_nul_rows`) is skipped.
+    may_hold_nul: bool = True
 
 
 def read_file(con: duckdb.DuckDBPyConnection, path: Path, file_type: str) -> ReadResult:
@@ -86,7 +90,8 @@ def read_file(con: duckdb.DuckDBPyConnection, path: Path, file_type: str) -> Rea
         result = _read_xlsx(con, path)
     else:
         raise FileRefused(f"unsupported file type {file_type!r}")
-    run_sql(con, "ingest/reject_nul_rows", {"keys": record_keys(result.headers)})
+    if result.may_hold_nul:
+        run_sql(con, "ingest/reject_nul_rows", {"keys": record_keys(result.headers)})
     return result
 
 
@@ -134,9 +139,61 @@ def _columns(n: int) -> dict[str, str]:
     return {f"c{i}": "VARCHAR" for i in range(n)}
 
 
+@dataclass(frozen=True)
+class _Scan:
+    """What one pass over a file's bytes tells (`_scan`)."""
+
+    head: bytes  # the first 3 bytes
+    utf8: str | None  # as landing._decodes(path, "utf-8"): ok, cut or invalid; None: not decoded
+    nul: bool  # holds a NUL byte
+    blank: bool  # holds "\n\n" or "\n\r\n": may hold an empty line (`_blank_record_positions`)
+    crlf: bool  # holds "\r\n"
+
+
+def _scan(path: Path, decode: bool) -> _Scan:
+    """One pass over the file for every byte-level fact the CSV reader needs (it took four).
+
+    With `decode`, the file is also decoded as strict UTF-8, chunk by chunk as
+    `landing._decodes` does; once a chunk does not decode the file is not UTF-8 (the reader
+    then reads a GB18030 copy instead) and the pass stops, its other facts unknown (None-like:
+    the reader scans the copy). The needles are shorter than 4 bytes, so one found across two
+    chunks lies within the last 3 bytes of one and the first 3 of the next.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict") if decode else None
+    utf8 = "ok" if decode else None
+    head = b""
+    nul = blank = crlf = False
+    tail = b""
+    first = True
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            if first:
+                head = chunk[:3]
+                first = False
+            if decoder is not None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    return _Scan(head, "invalid", True, True, True)
+            seam = tail + chunk[:3]
+            nul = nul or b"\x00" in chunk
+            if not blank:
+                blank = any(n in chunk or n in seam for n in (b"\n\n", b"\n\r\n"))
+            if not crlf:
+                crlf = b"\r\n" in chunk or b"\r\n" in seam
+            tail = (tail + chunk[-3:])[-3:]
+    if decoder is not None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = "cut"
+    return _Scan(head, utf8, nul, blank, crlf)
+
+
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
+    scan: _Scan | None = _scan(path, decode=True)  # facts of `source`, None once it is a copy
     try:
-        encoding = utf8_encoding(path)
+        encoding = utf8_verdict(scan.head, scan.utf8)
     except UnicodeError as exc:
         raise FileRefused(f"CSV {exc}; re-export it as UTF-8 or GB18030") from None
     csv.field_size_limit(max(csv.field_size_limit(), CSV_MAX_LINE_BYTES))
@@ -146,6 +203,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
             # Not UTF-8: GB18030 or refused. One strict pass decodes and writes the UTF-8 copy
             # (deciding first and transcoding after decoded the file twice).
             source = Path(tmp) / "utf8.csv"
+            scan = None
             try:
                 transcode_to_utf8(path, "gb18030", source)
             except UnicodeError:
@@ -156,6 +214,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
         header = _csv_header(source)
         if any("\r" in cell or "\n" in cell for cell in header):
             source = _single_line_header(source, header, Path(tmp) / "header.csv")
+            scan = None
         try:
             _duckdb_read_csv(con, source, len(header))
         except duckdb.Error as exc:
@@ -163,19 +222,22 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
                 raise
             # Files put together from Windows and Unix exports mix CRLF and LF line ends, which
             # DuckDB's fixed dialect cannot take: retry once on a copy with LF line ends only.
-            if not _has_crlf(source):
+            if not (scan.crlf if scan is not None else _has_crlf(source)):
                 raise FileRefused(f"CSV could not be parsed ({str(exc).splitlines()[0]})") from None
             normalised = Path(tmp) / "lf.csv"
             _crlf_to_lf(source, normalised)
             source = normalised
+            scan = None
             try:
                 _duckdb_read_csv(con, source, len(header))
             except duckdb.Error as exc2:
                 if transient(exc2):
                     raise
                 raise FileRefused(f"CSV could not be parsed ({str(exc2).splitlines()[0]})") from None
-        _number_csv_rows(con, _blank_record_positions(source))
-    return ReadResult(header, encoding)
+        if scan is None:
+            scan = _scan(source, decode=False)
+        _number_csv_rows(con, _blank_record_positions(source, scan.blank))
+    return ReadResult(header, encoding, may_hold_nul=scan.nul)
 
 
 def _number_csv_rows(con: duckdb.DuckDBPyConnection, blank_rows: list[int]) -> None:
@@ -282,15 +344,18 @@ def _crlf_to_lf(path: Path, target: Path) -> None:
             dst.write(b"\r")
 
 
-def _blank_record_positions(source: Path) -> list[int]:
+def _blank_record_positions(source: Path, may_hold_blank: bool | None = None) -> list[int]:
     """Positions (1 = first line after the header) of the empty lines between records.
 
     DuckDB skips empty lines without reporting them, but they hold a place in the file, as
     they do in a spreadsheet: row numbers must count them so that the row number of every
     later record (accepted or quarantined) is its position in the file. Only a file that has
-    two line ends in a row can hold one, so most files are never parsed here.
+    two line ends in a row can hold one, so most files are never parsed here (`may_hold_blank`:
+    whether it has two, when a pass of its own has told already).
     """
-    if not _scan_bytes(source, (b"\n\n", b"\n\r\n")):
+    if may_hold_blank is None:
+        may_hold_blank = _scan_bytes(source, (b"\n\n", b"\n\r\n"))
+    if not may_hold_blank:
         return []
     blanks: list[int] = []
     with source.open(encoding="utf-8-sig", newline="") as fh:
@@ -640,7 +705,7 @@ def _plain_cells(
     done = 0
     for m in _SHEET_TOKEN.finditer(text):
         if m.start() != done and not text[done : m.start()].isspace():
-            return None  # something else than a token: openpyxl reads the sheet
+            return None  # not one of the tokens, so openpyxl reads the sheet
         done = m.end()
         letters, cell_row, s1, kind, s2, stored, inline, row_number, empty, _ = m.groups()
         if letters is not None:

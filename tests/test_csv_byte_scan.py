@@ -1,0 +1,54 @@
+"""The one-pass byte scan of the CSV reader tells what the separate passes it replaced told,
+also across the seam of two read chunks."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from warehouse import landing, readers
+
+C = readers._CHUNK
+
+
+def _files(tmp_path):
+    filler = b"a,b\n" * ((C - 8) // 4)
+    filler += b"x" * (C - 2 - len(filler)) + b"\n"  # ends at byte C - 2
+    cases = {
+        "plain": b"h\n1\n2\n",
+        "bom": codecs.BOM_UTF8 + "名,号\n甲,1\n".encode(),
+        "blank": b"h\n1\n\n2\n",
+        "blank_crlf": b"h\r\n1\r\n\r\n2\r\n",
+        "nul": b"h\n1\x00\n",
+        "cut": "h\n中".encode()[:-1],
+        "gb": "名,号\n甲,1\n".encode("gb18030"),
+        "bom_gb": codecs.BOM_UTF8 + "名\n甲\n".encode("gb18030"),
+        "seam_nn": filler + b"1\n\n2\n",  # the second \n of the pair is the chunk's first byte
+        "seam_nrn": filler + b"\n\r\n2\n",
+        "seam_crlf": filler + b"1\r\n",
+        "seam_utf8": filler + "1中\n".encode(),  # a character cut by the chunk boundary
+        "empty": b"",
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        yield name, tmp_path / name
+
+
+def test_scan_matches_the_passes_it_replaced(tmp_path):
+    for name, path in _files(tmp_path):
+        scan = readers._scan(path, decode=True)
+        status = landing._decodes(path, "utf-8")
+        assert scan.utf8 == status, name
+        try:
+            expected = landing.utf8_encoding(path)
+        except UnicodeError as exc:
+            with pytest.raises(UnicodeError, match=str(exc)):
+                landing.utf8_verdict(scan.head, scan.utf8)
+        else:
+            assert landing.utf8_verdict(scan.head, scan.utf8) == expected, name
+        if status != "invalid":
+            for s in (scan, readers._scan(path, decode=False)):
+                assert s.blank == readers._scan_bytes(path, (b"\n\n", b"\n\r\n")), name
+                assert s.crlf == readers._has_crlf(path), name
+                assert s.nul == (b"\x00" in path.read_bytes()), name
