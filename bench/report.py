@@ -170,8 +170,8 @@ def render(results: dict[float, dict[str, Any]]) -> str:
     lines += [
         "## Stages",
         "",
-        "| scale | stage | s | rows | rows/s | peak RSS GiB (sampled) | steps |",
-        "|---|---|---|---|---|---|---|",
+        "| scale | stage | s | CPU s | rows | rows/s | peak RSS GiB (sampled) | steps |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for scale, r in results.items():
         for stage, st in r["summary"]["stages"].items():
@@ -294,13 +294,15 @@ def _slowest_steps(results: dict[float, dict[str, Any]], n: int = 12) -> list[st
     lines = [
         "## Slowest steps (median full run of each scale)",
         "",
-        "| scale | step | stage | s |",
-        "|---|---|---|---|",
+        "| scale | step | stage | s | CPU s |",
+        "|---|---|---|---|---|",
     ]
     for scale, r in results.items():
         run = _median_run(r.get("full_runs") or []) or {}
         for s in sorted(run.get("steps") or [], key=lambda s: -s["seconds"])[:n]:
-            lines.append(f"| {scale:g} | `{s['step']}` | {s.get('group')} | {_f(s['seconds'], 2)} |")
+            lines.append(
+                f"| {scale:g} | `{s['step']}` | {s.get('group')} | {_f(s['seconds'], 2)} | {_f(s.get('cpu_s'), 2)} |"
+            )
     return [*lines, ""]
 
 
