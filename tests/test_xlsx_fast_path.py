@@ -24,7 +24,6 @@ from warehouse import readers
 from warehouse.readers import FileRefused
 
 
-
 def _both(path: Path):
     """(openpyxl's result, the plain reader's result or None when it hands the sheet over)."""
 
