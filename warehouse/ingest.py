@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,7 +26,8 @@ from warehouse.readers import FileRefused, read_file, transient
 
 log = logging.getLogger(__name__)
 UNREAD = "-"  # sha256 placeholder for files refused without reading them (links, wrong type)
-CHANGING = "changing"  # outcome of a file that changed while it was read: left for the next run
+CHANGING = "changing"
+RACY_SECONDS = 2  # a file changed this close to its hashing is hashed again next time (see _sha256)  # outcome of a file that changed while it was read: left for the next run
 
 
 @dataclass
@@ -63,6 +65,7 @@ def ingest_dataset(
         if k["status"] not in ("refused", "duplicate"):
             first_path_of.setdefault(k["sha256"], k["path"])
 
+    hashes = {h["path"]: h for h in query(con, "ingest/landing_hashes", {"dataset": dataset})}
     for lf in discover(landing_root, dataset):
         if lf.refused:
             if (lf.rel_path, UNREAD) not in known_pairs:
@@ -72,7 +75,7 @@ def ingest_dataset(
             continue
         try:
             with pin(lf, landing_root) as before:
-                sha = sha256_of(lf.path)
+                sha = _sha256(con, lf, before, hashes.get(lf.rel_path))
                 if (lf.rel_path, sha) in known_pairs:
                     continue
                 if sha in first_path_of:
@@ -111,6 +114,38 @@ def ingest_dataset(
         summary.rows_read += read
         summary.rows_parse_rejected += rejected
     return summary
+
+
+def _sha256(con, lf: LandingFile, st: os.stat_result, known: dict | None) -> str:
+    """The file's sha256: remembered when the file is provably the one hashed, else read.
+
+    Provably: same device, inode, size, modification and change time (the change time moves
+    with any write and cannot be set back), and the file had not changed for RACY_SECONDS when
+    its hashing started, so that a write within a coarse timestamp's tick is not missed.
+    """
+    if known is not None and (
+        (known["device"], known["inode"], known["size_bytes"], known["mtime_ns"], known["ctime_ns"])
+        == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        and max(st.st_mtime_ns, st.st_ctime_ns) < known["hashed_at_ns"] - RACY_SECONDS * 1_000_000_000
+    ):
+        return known["sha256"]
+    hashed_at_ns = time.time_ns()
+    sha = sha256_of(lf.path)
+    run_sql(
+        con,
+        "ingest/remember_hash",
+        {
+            "path": lf.rel_path,
+            "device": st.st_dev,
+            "inode": st.st_ino,
+            "size_bytes": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "ctime_ns": st.st_ctime_ns,
+            "hashed_at_ns": hashed_at_ns,
+            "sha256": sha,
+        },
+    )
+    return sha
 
 
 def _ingest_file(

@@ -33,3 +33,19 @@ CREATE TABLE IF NOT EXISTS quarantine_rows (
     stage           VARCHAR NOT NULL,     -- parse | rules | gate
     quarantined_at  TIMESTAMP NOT NULL
 );
+
+-- The sha256 of each landing file as last hashed, with what identified the file then. A file
+-- whose device, inode, size, modification and change times are all unchanged since, and which
+-- had not changed for RACY_SECONDS before it was hashed (filesystems with coarse timestamps),
+-- is not read again to learn its hash (warehouse/ingest.py: _sha256): a night re-hashed the
+-- whole city's 4 GB to find its few new files.
+CREATE TABLE IF NOT EXISTS landing_hashes (
+    path          VARCHAR PRIMARY KEY,  -- relative to the landing root
+    device        UBIGINT NOT NULL,
+    inode         UBIGINT NOT NULL,
+    size_bytes    BIGINT NOT NULL,
+    mtime_ns      BIGINT NOT NULL,
+    ctime_ns      BIGINT NOT NULL,
+    hashed_at_ns  BIGINT NOT NULL,      -- the clock when the hashing started
+    sha256        VARCHAR NOT NULL
+);
