@@ -507,17 +507,30 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
     return ReadResult(header, None)
 
 
-def _collect_openpyxl(ws) -> tuple[list[str], list[list[str | None]], list[int], list[tuple[int, str, str]]]:
-    """Header, columns, row numbers and rejects of the sheet, read cell by cell by openpyxl."""
-    rows = ws.iter_rows()
-    header_cells = next(rows, None)
-    header = [_cell_text(c.value) or "" for c in header_cells or ()]
+def _check_header(header: list[str]) -> None:
+    """Drop the header's trailing empty cells (in place); refuse a sheet without a usable header."""
     while header and not header[-1]:
         header.pop()
     if not any(header):
         raise FileRefused("XLSX first sheet has no header row; the first row must name the columns")
     if len(header) > MAX_COLUMNS:
         raise FileRefused(f"XLSX has {len(header)} columns, more than {MAX_COLUMNS}; not a 双公示 delivery")
+
+
+def _check_width(n: int, width: int) -> None:
+    """Refuse a sheet whose data row `n` (sheet row n + 1) has a value beyond MAX_COLUMNS."""
+    if width > MAX_COLUMNS:
+        raise FileRefused(
+            f"XLSX row {n + 1} has a value in column {width}, beyond {MAX_COLUMNS}; not a 双公示 delivery"
+        )
+
+
+def _collect_openpyxl(ws) -> tuple[list[str], list[list[str | None]], list[int], list[tuple[int, str, str]]]:
+    """Header, columns, row numbers and rejects of the sheet, read cell by cell by openpyxl."""
+    rows = ws.iter_rows()
+    header_cells = next(rows, None)
+    header = [_cell_text(c.value) or "" for c in header_cells or ()]
+    _check_header(header)
     columns: list[list[str | None]] = [[] for _ in header]
     numbers: list[int] = []
     rejects: list[tuple[int, str, str]] = []
@@ -526,10 +539,7 @@ def _collect_openpyxl(ws) -> tuple[list[str], list[list[str | None]], list[int],
         if not used:
             continue
         width = max(c.column for c in used)
-        if width > MAX_COLUMNS:
-            raise FileRefused(
-                f"XLSX row {n + 1} has a value in column {width}, beyond {MAX_COLUMNS}; not a 双公示 delivery"
-            )
+        _check_width(n, width)
         # A value under no header is kept too, as an extra column named by its position.
         while len(header) < width:
             header.append("")
@@ -563,12 +573,7 @@ def _collect_plain(
     header = [""] * (first[-1][0] if first else 0)
     for col, value in first:
         header[col - 1] = _cell_text(value) or ""
-    while header and not header[-1]:
-        header.pop()
-    if not any(header):
-        raise FileRefused("XLSX first sheet has no header row; the first row must name the columns")
-    if len(header) > MAX_COLUMNS:
-        raise FileRefused(f"XLSX has {len(header)} columns, more than {MAX_COLUMNS}; not a 双公示 delivery")
+    _check_header(header)
     columns: list[list[str | None]] = [[] for _ in header]
     numbers: list[int] = []
     for sheet_row, cells in rows:
@@ -576,10 +581,7 @@ def _collect_plain(
             continue
         n = sheet_row - 1
         width = cells[-1][0]  # columns ascend within a row (checked)
-        if width > MAX_COLUMNS:
-            raise FileRefused(
-                f"XLSX row {n + 1} has a value in column {width}, beyond {MAX_COLUMNS}; not a 双公示 delivery"
-            )
+        _check_width(n, width)
         while len(header) < width:
             header.append("")
             columns.append([None] * len(numbers))
