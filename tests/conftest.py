@@ -324,6 +324,22 @@ def write_records(
 # fixtures and stage runners
 
 
+def point_in_process_run(
+    monkeypatch: pytest.MonkeyPatch, landing: Path, warehouse: Path, publish: Path, reports: Path
+) -> None:
+    """The environment `pipelines.run.run_partition` reads its folders from, on an ephemeral
+    Dagster instance (no DAGSTER_HOME) and with Great Expectations' analytics off."""
+    for key, value in {
+        "CREDIT_LANDING_DIR": landing,
+        "CREDIT_WAREHOUSE": warehouse,
+        "CREDIT_PUBLISH_DIR": publish,
+        "CREDIT_REPORTS_DIR": reports,
+        "GX_ANALYTICS_ENABLED": "False",
+    }.items():
+        monkeypatch.setenv(key, str(value))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+
+
 @pytest.fixture
 def landing(tmp_path: Path) -> Path:
     root = tmp_path / "landing"

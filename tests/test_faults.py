@@ -26,7 +26,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import bad_check_uscc, valid_record, write_csv, write_jsonl, write_records, write_xlsx
+from conftest import (
+    bad_check_uscc,
+    point_in_process_run,
+    valid_record,
+    write_csv,
+    write_jsonl,
+    write_records,
+    write_xlsx,
+)
 
 from data_contracts import INCOMING_DATASETS, incoming_contract
 from warehouse import db, release
@@ -410,15 +418,7 @@ def test_truncated_growing_and_replaced_landing_files(
 
     landing, warehouse, publish = tmp_path / "landing", tmp_path / "wh" / "w.duckdb", tmp_path / "publish"
     tiny_landing(landing, bad_penalty=False)
-    for key, value in {
-        "CREDIT_LANDING_DIR": landing,
-        "CREDIT_WAREHOUSE": warehouse,
-        "CREDIT_PUBLISH_DIR": publish,
-        "CREDIT_REPORTS_DIR": tmp_path / "reports",
-        "GX_ANALYTICS_ENABLED": "False",
-    }.items():
-        monkeypatch.setenv(key, str(value))
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    point_in_process_run(monkeypatch, landing, warehouse, publish, tmp_path / "reports")
     pen = landing / "penalties" / "2026-11-21"
     fields = list(valid_record("penalties", 1))
     header = [incoming_contract("penalties").field(f).business_name for f in fields]

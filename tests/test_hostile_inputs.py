@@ -32,6 +32,7 @@ from conftest import (
     files,
     header_row,
     ingest,
+    point_in_process_run,
     quarantined,
     rows,
     stage_and_promote,
@@ -807,15 +808,7 @@ def test_a_run_over_a_hostile_tree_publishes_and_reads_nothing_outside(
     (folder / "up").symlink_to(outside, target_is_directory=True)
     os.mkfifo(folder / "pipe.csv")
     data = tmp_path / "data"
-    for key, value in {
-        "CREDIT_LANDING_DIR": landing,
-        "CREDIT_WAREHOUSE": data / "w.duckdb",
-        "CREDIT_PUBLISH_DIR": data / "publish",
-        "CREDIT_REPORTS_DIR": data / "reports",
-        "GX_ANALYTICS_ENABLED": "False",
-    }.items():
-        monkeypatch.setenv(key, str(value))
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    point_in_process_run(monkeypatch, landing, data / "w.duckdb", data / "publish", data / "reports")
     opened.clear()
 
     outcome = run_partition(AS_OF)

@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import bad_check_uscc, valid_record, write_records
+from conftest import bad_check_uscc, point_in_process_run, valid_record, write_records
 from test_faults import AS_OF, tiny_landing
 
 from warehouse import release
@@ -167,15 +167,7 @@ def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, landing: Path):
     from pipelines.run import run_partition
 
     data = tmp_path / "data"
-    for key, value in {
-        "CREDIT_LANDING_DIR": landing,
-        "CREDIT_WAREHOUSE": data / "warehouse.duckdb",
-        "CREDIT_PUBLISH_DIR": data / "publish",
-        "CREDIT_REPORTS_DIR": data / "reports",
-        "GX_ANALYTICS_ENABLED": "False",
-    }.items():
-        monkeypatch.setenv(key, str(value))
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    point_in_process_run(monkeypatch, landing, data / "warehouse.duckdb", data / "publish", data / "reports")
     return run_partition(AS_OF), data
 
 
