@@ -442,8 +442,8 @@ def test_truncated_growing_and_replaced_landing_files(
     write_csv(pen / "shrinking.csv", header, rows(151, 152, 153))
     real_read = ingest_module.read_file
 
-    def read_while_others_write(con, path, file_type):
-        result = real_read(con, path, file_type)
+    def read_while_others_write(con, path, *rest):
+        result = real_read(con, path, *rest)
         if path.name == "growing.csv":
             with path.open("a", encoding="utf-8") as fh:  # the upload goes on
                 fh.write(",".join(rows(133)[0]) + "\n")

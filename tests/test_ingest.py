@@ -663,18 +663,27 @@ def test_refused_files_have_a_reason_and_the_rest_is_ingested(con, landing, tmp_
     (ds / ".uploading.csv").write_text("partial", encoding="utf-8")  # hidden: not a delivery yet
 
     seen: list[Path] = []
-    real_sha, real_read = ingest_module.sha256_of, ingest_module.read_file
+    real_sha, real_read, real_prepare = (
+        ingest_module.sha256_of,
+        ingest_module.read_file,
+        ingest_module.prepare,
+    )
 
     def spy_sha(path):
         seen.append(Path(path))
         return real_sha(path)
 
-    def spy_read(con_, path, file_type):
+    def spy_read(con_, path, *rest):
         seen.append(Path(path))
-        return real_read(con_, path, file_type)
+        return real_read(con_, path, *rest)
+
+    def spy_prepare(lf, **kwargs):  # the pass one file ahead, on its helper thread
+        seen.append(lf.path)
+        return real_prepare(lf, **kwargs)
 
     monkeypatch.setattr(ingest_module, "sha256_of", spy_sha)
     monkeypatch.setattr(ingest_module, "read_file", spy_read)
+    monkeypatch.setattr(ingest_module, "prepare", spy_prepare)
 
     summary = ingest(con, landing, "penalties")
 
@@ -1017,8 +1026,8 @@ def test_a_file_that_changes_while_read_is_left_for_the_next_run(con, landing, m
     path = write_csv(landing / "penalties" / "a.csv", header_row("penalties", PEN_FIELDS), pen_rows(1, 2))
     real_read = ingest_module.read_file
 
-    def read_then_append(con_, p, file_type):
-        result = real_read(con_, p, file_type)
+    def read_then_append(con_, p, *rest):
+        result = real_read(con_, p, *rest)
         with path.open("a", encoding="utf-8") as fh:  # the uploader is still writing
             fh.write(",".join(pen_rows(3)[0]) + "\n")
         return result

@@ -21,13 +21,22 @@ import duckdb
 from data_contracts import Contract, incoming_contract
 from data_contracts.contract import LINEAGE_COLUMNS, header_map, normalise_header
 from warehouse.db import query, run_sql
-from warehouse.landing import DeliveryMoved, LandingFile, discover, pin, sha256_of, unchanged
+from warehouse.landing import (
+    RACY_SECONDS,
+    DeliveryMoved,
+    LandingFile,
+    discover,
+    identity,
+    pin,
+    sha256_of,
+    unchanged,
+)
+from warehouse.prepare import Prepared, ahead, prepare
 from warehouse.readers import FileRefused, read_file, transient
 
 log = logging.getLogger(__name__)
 UNREAD = "-"  # sha256 placeholder for files refused without reading them (links, wrong type)
-CHANGING = "changing"
-RACY_SECONDS = 2  # a file changed this close to its hashing is hashed again next time (see _sha256)  # outcome of a file that changed while it was read: left for the next run
+CHANGING = "changing"  # outcome of a file that changed while it was read: left for the next run
 
 
 @dataclass
@@ -66,7 +75,17 @@ def ingest_dataset(
             first_path_of.setdefault(k["sha256"], k["path"])
 
     hashes = {h["path"]: h for h in query(con, "ingest/landing_hashes", {"dataset": dataset})}
-    for lf in discover(landing_root, dataset):
+
+    def work(lf: LandingFile) -> Prepared | None:
+        if lf.refused:
+            return None
+        return prepare(
+            lf,
+            remembered=lambda st: _remembered(hashes.get(lf.rel_path), st),
+            needed=lambda sha: (lf.rel_path, sha) not in known_pairs and sha not in first_path_of,
+        )
+
+    for lf, pending in ahead(discover(landing_root, dataset), work):
         if lf.refused:
             if (lf.rel_path, UNREAD) not in known_pairs:
                 _record(con, lf, UNREAD, run_id, as_of, status="refused", reason=lf.refused)
@@ -75,7 +94,10 @@ def ingest_dataset(
             continue
         try:
             with pin(lf, landing_root) as before:
-                sha = _sha256(con, lf, before, hashes.get(lf.rel_path))
+                prepared = pending.result()
+                if prepared is not None and not prepared.holds_for(before):
+                    prepared = None
+                sha = _sha256(con, lf, before, hashes.get(lf.rel_path), prepared)
                 if (lf.rel_path, sha) in known_pairs:
                     continue
                 if sha in first_path_of:
@@ -87,7 +109,7 @@ def ingest_dataset(
                     known_pairs.add((lf.rel_path, sha))
                     summary.duplicates.append(lf.rel_path)
                     continue
-                outcome = _ingest_file(con, contract, lf, sha, before, run_id, as_of)
+                outcome = _ingest_file(con, contract, lf, sha, before, run_id, as_of, prepared)
         except DeliveryMoved as exc:
             log.warning("%s: %s; it will be looked at again next run", dataset, exc)
             summary.skipped_changing.append(lf.rel_path)
@@ -116,21 +138,16 @@ def ingest_dataset(
     return summary
 
 
-def _sha256(con, lf: LandingFile, st: os.stat_result, known: dict | None) -> str:
-    """The file's sha256: remembered when the file is provably the one hashed, else read.
-
-    Provably: same device, inode, size, modification and change time (the change time moves
-    with any write and cannot be set back), and the file had not changed for RACY_SECONDS when
-    its hashing started, so that a write within a coarse timestamp's tick is not missed.
-    """
-    if known is not None and (
-        (known["device"], known["inode"], known["size_bytes"], known["mtime_ns"], known["ctime_ns"])
-        == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-        and max(st.st_mtime_ns, st.st_ctime_ns) < known["hashed_at_ns"] - RACY_SECONDS * 1_000_000_000
-    ):
-        return known["sha256"]
-    hashed_at_ns = time.time_ns()
-    sha = sha256_of(lf.path)
+def _sha256(con, lf: LandingFile, st: os.stat_result, known: dict | None, prepared: Prepared | None) -> str:
+    """The file's sha256: remembered when the file is provably the one hashed, else read
+    (ahead, by `prepare`, or here), and then remembered."""
+    sha = _remembered(known, st)
+    if sha is not None:
+        return sha
+    if prepared is not None and prepared.sha256 is not None:
+        hashed_at_ns, sha = prepared.started_ns, prepared.sha256
+    else:
+        hashed_at_ns, sha = time.time_ns(), sha256_of(lf.path)
     run_sql(
         con,
         "ingest/remember_hash",
@@ -148,8 +165,27 @@ def _sha256(con, lf: LandingFile, st: os.stat_result, known: dict | None) -> str
     return sha
 
 
+def _remembered(known: dict | None, st: os.stat_result) -> str | None:
+    """The remembered sha256 when the file is provably the one hashed: same `identity`, and not
+    changed for RACY_SECONDS when its hashing started (a write within a coarse timestamp's tick)."""
+    if known is not None and (
+        (known["device"], known["inode"], known["size_bytes"], known["mtime_ns"], known["ctime_ns"])
+        == identity(st)
+        and max(st.st_mtime_ns, st.st_ctime_ns) < known["hashed_at_ns"] - RACY_SECONDS * 1_000_000_000
+    ):
+        return known["sha256"]
+    return None
+
+
 def _ingest_file(
-    con, contract: Contract, lf: LandingFile, sha: str, before: os.stat_result, run_id: str, as_of: date
+    con,
+    contract: Contract,
+    lf: LandingFile,
+    sha: str,
+    before: os.stat_result,
+    run_id: str,
+    as_of: date,
+    prepared: Prepared | None,
 ):
     """(rows read, rows rejected by the parser), CHANGING, or the reason the file was refused.
 
@@ -159,7 +195,7 @@ def _ingest_file(
     try:
         # Reading fills temp tables only, so it stays outside the transaction: a DuckDB error
         # would abort an open transaction, and a reader may retry after one (see readers.py).
-        result = read_file(con, lf.path, lf.file_type or "")
+        result = read_file(con, lf.path, lf.file_type or "", prepared)
         run_sql(
             con, "ingest/reject_structured_cells", {"field_columns": _field_columns(contract, result.headers)}
         )

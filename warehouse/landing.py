@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 DATASET_FOLDERS: tuple[str, ...] = ("permits", "penalties", "complaints", "commitments", "repairs")
 SUPPORTED_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl"}
@@ -31,6 +32,9 @@ _CHUNK = 16 * 1024 * 1024
 # Characters that would break a log line, a one-line CLI reason or a markdown table, or hide
 # what a name says (bidirectional overrides): controls, format characters, line separators.
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# A file changed this close before a pass over it may change again within the same tick of
+# the file system's clock without its status showing it: what the pass found is not trusted.
+RACY_SECONDS = 2
 _NOFOLLOW_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC
 
 
@@ -183,13 +187,27 @@ def unchanged(path: Path, before: os.stat_result) -> bool:
 def sha256_of(path: Path) -> str:
     """The file's sha256, read without following a symbolic link (a link raises OSError)."""
     digest = hashlib.sha256()
-    fd = os.open(path, _NOFOLLOW_FLAGS)
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            raise DeliveryMoved(f"{path.name} is not a regular file")
+    with open_regular(path) as fh:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading without following a symbolic link (a link raises OSError);
+    DeliveryMoved when it is not a regular file."""
+    fh = os.fdopen(os.open(path, _NOFOLLOW_FLAGS), "rb")
+    if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+        fh.close()
+        raise DeliveryMoved(f"{path.name} is not a regular file")
+    return fh
+
+
+def identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """What tells one state of a file from any other: device, inode, size, modification and
+    change time. The change time moves with any write and cannot be set back; a write within
+    one tick of the clock does not move it, hence RACY_SECONDS where a state is remembered."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def detect_encoding(path: Path) -> str:

@@ -19,6 +19,7 @@ import codecs
 import csv
 import datetime as dt
 import errno
+import hashlib
 import io
 import json
 import os
@@ -30,11 +31,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import duckdb
 import pyarrow as pa
 
 from warehouse.db import run_sql
+
+if TYPE_CHECKING:
+    from warehouse.prepare import Prepared
 from warehouse.landing import NEITHER_UTF8_NOR_GB18030, detect_encoding, transcode_to_utf8, utf8_verdict
 
 # An XLSX is a zip archive: refuse archives that would inflate beyond these before parsing.
@@ -78,16 +83,22 @@ class ReadResult:
     may_hold_nul: bool = True
 
 
-def read_file(con: duckdb.DuckDBPyConnection, path: Path, file_type: str) -> ReadResult:
+def read_file(
+    con: duckdb.DuckDBPyConnection, path: Path, file_type: str, prepared: Prepared | None = None
+) -> ReadResult:
     """Fill `_incoming`, `_rejects` and `_structured` from one file. Call it outside a
-    transaction: the CSV reader retries after a DuckDB error, which would abort an open one."""
+    transaction: the CSV reader retries after a DuckDB error, which would abort an open one.
+
+    `prepared`: what a pass over these very bytes found already (`warehouse.prepare`); what it
+    does not hold is worked out here, the same way."""
     con.execute("CREATE OR REPLACE TEMP TABLE _structured (_row_number BIGINT, col BIGINT, record JSON)")
+    scan = prepared.scan if prepared is not None else None
     if file_type == "csv":
-        result = _read_csv(con, path)
+        result = _read_csv(con, path, scan)
     elif file_type == "jsonl":
-        result = _read_jsonl(con, path)
+        result = _read_jsonl(con, path, scan)
     elif file_type == "xlsx":
-        result = _read_xlsx(con, path)
+        result = _read_xlsx(con, path, prepared.sheet if prepared is not None else None)
     else:
         raise FileRefused(f"unsupported file type {file_type!r}")
     if result.may_hold_nul:
@@ -151,13 +162,19 @@ class _Scan:
 
 
 def _scan(path: Path, decode: bool) -> _Scan:
+    with path.open("rb") as fh:
+        return scan_stream(fh, decode)
+
+
+def scan_stream(fh: BinaryIO, decode: bool, digest: hashlib._Hash | None = None) -> _Scan:
     """One pass over the file for every byte-level fact the CSV reader needs (it took four).
 
     With `decode`, the file is also decoded as strict UTF-8, chunk by chunk as
     `landing._decodes` does; once a chunk does not decode the file is not UTF-8 (the reader
-    then reads a GB18030 copy instead) and the pass stops, its other facts unknown (None-like:
-    the reader scans the copy). The needles are shorter than 4 bytes, so one found across two
-    chunks lies within the last 3 bytes of one and the first 3 of the next.
+    then reads a GB18030 copy instead) and the other facts are no longer looked for, being
+    unknown (None-like: the reader scans the copy). The needles are shorter than 4 bytes, so
+    one found across two chunks lies within the last 3 bytes of one and the first 3 of the
+    next. With `digest`, every byte also goes into it (the file's sha256 in the same pass).
     """
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict") if decode else None
     utf8 = "ok" if decode else None
@@ -165,23 +182,32 @@ def _scan(path: Path, decode: bool) -> _Scan:
     nul = blank = crlf = False
     tail = b""
     first = True
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            if first:
-                head = chunk[:3]
-                first = False
-            if decoder is not None:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    return _Scan(head, "invalid", True, True, True)
-            seam = tail + chunk[:3]
-            nul = nul or b"\x00" in chunk
-            if not blank:
-                blank = any(n in chunk or n in seam for n in (b"\n\n", b"\n\r\n"))
-            if not crlf:
-                crlf = b"\r\n" in chunk or b"\r\n" in seam
-            tail = (tail + chunk[-3:])[-3:]
+    invalid = False
+    while chunk := fh.read(_CHUNK):
+        if digest is not None:
+            digest.update(chunk)
+        if invalid:
+            continue
+        if first:
+            head = chunk[:3]
+            first = False
+        if decoder is not None:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                invalid = True
+                if digest is None:
+                    break
+                continue
+        seam = tail + chunk[:3]
+        nul = nul or b"\x00" in chunk
+        if not blank:
+            blank = any(n in chunk or n in seam for n in (b"\n\n", b"\n\r\n"))
+        if not crlf:
+            crlf = b"\r\n" in chunk or b"\r\n" in seam
+        tail = (tail + chunk[-3:])[-3:]
+    if invalid:
+        return _Scan(head, "invalid", True, True, True)
     if decoder is not None:
         try:
             decoder.decode(b"", final=True)
@@ -190,8 +216,9 @@ def _scan(path: Path, decode: bool) -> _Scan:
     return _Scan(head, utf8, nul, blank, crlf)
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
-    scan: _Scan | None = _scan(path, decode=True)  # facts of `source`, None once it is a copy
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, scan: _Scan | None) -> ReadResult:
+    if scan is None or scan.utf8 is None:
+        scan = _scan(path, decode=True)  # facts of `source`; None below once it is a copy
     try:
         encoding = utf8_verdict(scan.head, scan.utf8)
     except UnicodeError as exc:
@@ -370,10 +397,11 @@ def _blank_record_positions(source: Path, may_hold_blank: bool | None = None) ->
     return blanks
 
 
-def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
+def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, scan: _Scan | None) -> ReadResult:
     """One object per line; row n is line n of the file (blank lines keep their place)."""
     try:
-        encoding = detect_encoding(path)
+        encoding = None if scan is None or scan.utf8 is None else utf8_verdict(scan.head, scan.utf8)
+        encoding = encoding or detect_encoding(path)
     except UnicodeError as exc:
         raise FileRefused(f"JSONL {exc}; JSON must be UTF-8") from None
     if encoding == "gb18030":
@@ -440,7 +468,17 @@ def _check_zip(path: Path) -> None:
             )
 
 
-def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
+@dataclass(frozen=True)
+class Sheet:
+    """The first sheet of an XLSX, read into Python: header, columns, row numbers, rejects."""
+
+    header: list[str]
+    columns: list[list[str | None]]
+    numbers: list[int]
+    rejects: list[tuple[int, str, str]]
+
+
+def read_sheet(path: Path) -> Sheet:
     """First sheet only. A formula cell is not data: its row is set aside, never evaluated.
 
     Row numbers are sheet rows less the header row, empty rows included, so that row n is
@@ -449,7 +487,7 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
     openpyxl opens the workbook (package, workbook part, styles, shared strings). The cells of
     a sheet without a formula are then read by `_plain_sheet_rows`, which gives the values
     openpyxl gives (same conversions), ~10x faster; any other sheet is read cell by cell by
-    openpyxl.
+    openpyxl. It touches no database, so the ingest may run it ahead on a helper thread.
     """
     import openpyxl
 
@@ -469,9 +507,8 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
         ws.reset_dimensions()
         plain = _plain_sheet_rows(wb, ws)
         if plain is not None:
-            header, columns, numbers, rejects = _collect_plain(plain)
-        else:
-            header, columns, numbers, rejects = _collect_openpyxl(ws)
+            return Sheet(*_collect_plain(plain))
+        return Sheet(*_collect_openpyxl(ws))
     except FileRefused:
         raise
     except Exception as exc:  # a broken sheet part shows only while it is parsed, in many types
@@ -480,6 +517,11 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
         raise FileRefused(f"XLSX first sheet could not be read: {type(exc).__name__}: {exc}") from None
     finally:
         wb.close()
+
+
+def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: Sheet | None) -> ReadResult:
+    sheet = sheet or read_sheet(path)
+    header, columns, numbers, rejects = sheet.header, sheet.columns, sheet.numbers, sheet.rejects
     table = pa.table(
         {
             "_row_number": pa.array(numbers, pa.int64()),
