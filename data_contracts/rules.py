@@ -128,9 +128,9 @@ def compile_rules(contract: Contract) -> CompiledRules:
         if f.check == "ric":
             ident = f"_ric_{f.name}"
             helpers.append(f"upper(to_halfwidth(norm_text(r.{f.name}))) AS {ident}")
-            # ric_valid casts digits to integers and DuckDB evaluates every operand of an AND
-            # over a whole vector, so a value of another shape must not reach it: one letter
-            # in one row would stop the stage of the dataset. Such a value fails the rule.
+            # Only a value of the right shape reaches ric_valid (DuckDB evaluates every operand
+            # of an AND over a whole vector, so the shape test inside it saves nothing); a value
+            # of another shape fails the rule.
             shaped = f"CASE WHEN regexp_full_match({ident}, '[1-9][0-9]{{16}}[0-9X]') THEN {ident} END"
             cases.append((f"{rid}.ric", f"length({ident}) = 18 AND NOT coalesce(ric_valid({shaped}), false)"))
         if f.allowed_values is not None:
