@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -427,3 +428,68 @@ def assert_accounting(con: duckdb.DuckDBPyConnection) -> None:
             {"d": ds},
         )
         assert mismatch == [], mismatch
+
+
+@pytest.fixture(scope="session")
+def small_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small city from the generator (every format, encoding and seeded defect), plus the
+    byte-level cases the generator does not make: CRLF with empty lines, NUL bytes, a BOM, a
+    file cut inside a character, a malformed record, GBK JSON, a formula cell, a broken workbook,
+    a copy. Read-only: tests ingest it into warehouses of their own."""
+    from sample_data.generate import generate
+
+    root = tmp_path_factory.mktemp("small-city") / "landing"
+    generate(root, scale=0.003, seed=20261125)
+    edge = root / "penalties" / "edge"
+    fields = [f.name for f in incoming_contract("penalties").fields if f.name in valid_record("penalties")]
+    header = header_row("penalties", fields)
+    records = [[valid_record("penalties", n)[f] for f in fields] for n in range(1, 6)]
+    write_csv(edge / "crlf.csv", header, records, line_end="\r\n")
+    text = (edge / "crlf.csv").read_bytes()
+    (edge / "blank-lines.csv").write_bytes(text.replace(b"\r\n", b"\r\n\r\n", 2))
+    body = text.index(b"\r\n") + 2
+    (edge / "nul.csv").write_bytes(text[:body] + text[body:].replace(b"\r\n", b"\x00\r\n", 2))
+    write_csv(edge / "bom.csv", header, records, encoding="utf-8-sig")
+    write_csv(edge / "malformed.csv", header, [records[0], [*records[1], "one cell too many"], records[2]])
+    write_csv(edge / "gbk.csv", header, records, encoding="gbk")
+    (edge / "cut.csv").write_bytes(text + "罚".encode()[:2])
+    write_jsonl(edge / "gbk.jsonl", [dict(zip(header, r, strict=True)) for r in records], encoding="gbk")
+    write_jsonl(edge / "mixed.jsonl", [dict(zip(header, r, strict=True)) for r in records] + ["", "[1]", "{"])
+    write_xlsx(edge / "formula.xlsx", header, [*records[:2], [*records[2][:-1], Formula("=1+1", "x")]])
+    (edge / "broken.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    shutil.copy(edge / "bom.csv", edge / "bom-again.csv")
+    write_records(
+        root / "permits" / "edge" / "few.xlsx", "permits", [valid_record("permits", n) for n in (1, 2)]
+    )
+    return root
+
+
+def ingest_all(landing: Path, warehouse: Path) -> None:
+    """Every dataset of `landing` into a new warehouse file, as the raw_<dataset> assets do."""
+    with connect(warehouse) as con:
+        ensure_schema(con, INCOMING_DATASETS)
+        for ds in INCOMING_DATASETS:
+            ingest_dataset(con, landing, ds, RUN_ID, AS_OF)
+
+
+def ingest_differences(a: Path, b: Path, exclude: Sequence[str] = ()) -> dict[str, int]:
+    """Rows in one warehouse's ingest output and not in the other's, by table (both ways);
+    times, and the `exclude`d columns wherever a table has them, aside."""
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    tables = {f"raw_{ds}": [] for ds in INCOMING_DATASETS}
+    tables.update(
+        ingest_files=["ingested_at"], quarantine_rows=["quarantined_at"], landing_hashes=["hashed_at_ns"]
+    )
+    found = {}
+    for table, aside in tables.items():
+        present = {r[0] for r in con.execute(f"DESCRIBE a.{table}").fetchall()}
+        aside = [c for c in (*aside, *exclude) if c in present]
+        cols = f"* EXCLUDE ({', '.join(aside)})" if aside else "*"
+        found[table] = con.execute(
+            f"SELECT (SELECT count(*) FROM (SELECT {cols} FROM a.{table} EXCEPT ALL SELECT {cols} FROM b.{table}))"
+            f" + (SELECT count(*) FROM (SELECT {cols} FROM b.{table} EXCEPT ALL SELECT {cols} FROM a.{table}))"
+        ).fetchone()[0]
+    con.close()
+    return found

@@ -456,6 +456,7 @@ def test_truncated_growing_and_replaced_landing_files(
         return result
 
     with monkeypatch.context() as m:
+        m.setattr(ingest_module, "direct_csv", lambda *args: None)  # every CSV through read_file
         m.setattr(ingest_module, "read_file", read_while_others_write)
         outcome = run_partition(AS_OF)
     assert outcome.success, outcome.reason

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import zipfile
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -1022,22 +1023,41 @@ def test_jsonl_keys_of_any_spelling_and_too_many_keys(con, landing):
     assert wide["status"] == "refused" and "more than 512" in wide["reason"]
 
 
-def test_a_file_that_changes_while_read_is_left_for_the_next_run(con, landing, monkeypatch):
+@pytest.mark.parametrize("path_taken", ["general", "direct"])
+def test_a_file_that_changes_while_read_is_left_for_the_next_run(con, landing, monkeypatch, path_taken):
+    """Either read: the general one (`read_file`, temp tables) or the direct one (a plain CSV
+    inserted as DuckDB parses it, `csv_records`)."""
     path = write_csv(landing / "penalties" / "a.csv", header_row("penalties", PEN_FIELDS), pen_rows(1, 2))
-    real_read = ingest_module.read_file
 
-    def read_then_append(con_, p, *rest):
-        result = real_read(con_, p, *rest)
+    def append() -> None:
         with path.open("a", encoding="utf-8") as fh:  # the uploader is still writing
             fh.write(",".join(pen_rows(3)[0]) + "\n")
-        return result
 
-    monkeypatch.setattr(ingest_module, "read_file", read_then_append)
-    first = ingest(con, landing, "penalties")
+    with monkeypatch.context() as m:
+        if path_taken == "general":
+            real_read = ingest_module.read_file
+
+            def read_then_append(con_, p, *rest):
+                result = real_read(con_, p, *rest)
+                append()
+                return result
+
+            m.setattr(ingest_module, "direct_csv", lambda *args: None)
+            m.setattr(ingest_module, "read_file", read_then_append)
+        else:
+            real_records = ingest_module.csv_records
+
+            @contextmanager
+            def records_then_append(*args):
+                with real_records(*args) as records:
+                    yield records
+                append()
+
+            m.setattr(ingest_module, "csv_records", records_then_append)
+        first = ingest(con, landing, "penalties")
     assert first.skipped_changing == ["penalties/a.csv"]
     assert (files(con), raw(con)) == ({}, [])
 
-    monkeypatch.setattr(ingest_module, "read_file", real_read)
     second = ingest(con, landing, "penalties", run_id="run-2")
     assert second.files_ingested == 1
     assert [r["_row_number"] for r in raw(con)] == [1, 2, 3]

@@ -6,22 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import (
-    AS_OF,
-    RUN_ID,
-    Formula,
-    header_row,
-    valid_record,
-    write_csv,
-    write_jsonl,
-    write_records,
-    write_xlsx,
-)
+from conftest import AS_OF, RUN_ID, ingest_all, ingest_differences, valid_record, write_records
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,85 +25,38 @@ from warehouse.landing import LandingFile, discover
 PEN_FIELDS = [f.name for f in incoming_contract("penalties").fields if f.name in valid_record("penalties")]
 
 
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small city from the generator (every format, encoding and seeded defect), plus the
-    byte-level cases the generator does not make: CRLF with empty lines, NUL bytes, a BOM, a
-    file cut inside a character, GBK JSON, a formula cell, a broken workbook, a copy."""
-    from sample_data.generate import generate
-
-    root = tmp_path_factory.mktemp("prepare") / "landing"
-    generate(root, scale=0.003, seed=20261125)
-    edge = root / "penalties" / "edge"
-    header = header_row("penalties", PEN_FIELDS)
-    records = [[valid_record("penalties", n)[f] for f in PEN_FIELDS] for n in range(1, 6)]
-    write_csv(edge / "crlf.csv", header, records, line_end="\r\n")
-    text = (edge / "crlf.csv").read_bytes()
-    (edge / "blank-lines.csv").write_bytes(text.replace(b"\r\n", b"\r\n\r\n", 2))
-    body = text.index(b"\r\n") + 2
-    (edge / "nul.csv").write_bytes(text[:body] + text[body:].replace(b"\r\n", b"\x00\r\n", 2))
-    write_csv(edge / "bom.csv", header, records, encoding="utf-8-sig")
-    write_csv(edge / "gbk.csv", header, records, encoding="gbk")
-    (edge / "cut.csv").write_bytes(text + "罚".encode()[:2])
-    write_jsonl(edge / "gbk.jsonl", [dict(zip(header, r, strict=True)) for r in records], encoding="gbk")
-    write_jsonl(edge / "mixed.jsonl", [dict(zip(header, r, strict=True)) for r in records] + ["", "[1]", "{"])
-    write_xlsx(edge / "formula.xlsx", header, [*records[:2], [*records[2][:-1], Formula("=1+1", "x")]])
-    (edge / "broken.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
-    shutil.copy(edge / "bom.csv", edge / "bom-again.csv")
-    write_records(
-        root / "permits" / "edge" / "few.xlsx", "permits", [valid_record("permits", n) for n in (1, 2)]
-    )
-    return root
-
-
-def _ingest_all(landing: Path, warehouse: Path) -> None:
-    with connect(warehouse) as con:
-        ensure_schema(con, INCOMING_DATASETS)
-        for ds in INCOMING_DATASETS:
-            ingest_dataset(con, landing, ds, RUN_ID, AS_OF)
-
-
-def _differences(a: Path, b: Path) -> dict[str, int]:
-    """Rows in one warehouse's ingest output and not the other's, by table (both ways)."""
-    con = duckdb.connect()
-    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
-    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
-    tables = {f"raw_{ds}": "*" for ds in INCOMING_DATASETS}
-    tables["ingest_files"] = "* EXCLUDE (ingested_at)"
-    tables["quarantine_rows"] = "* EXCLUDE (quarantined_at)"
-    tables["landing_hashes"] = "* EXCLUDE (hashed_at_ns)"
-    found = {}
-    for table, cols in tables.items():
-        n = con.execute(
-            f"SELECT (SELECT count(*) FROM (SELECT {cols} FROM a.{table} EXCEPT ALL SELECT {cols} FROM b.{table}))"
-            f" + (SELECT count(*) FROM (SELECT {cols} FROM b.{table} EXCEPT ALL SELECT {cols} FROM a.{table}))"
-        ).fetchone()[0]
-        found[table] = n
-    return found
-
-
 def test_ingest_is_the_same_with_the_pass_ahead_as_without(
-    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small_city: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    tree = small_city
     used: list[str] = []
-    real_read = ingest_module.read_file
+    scanned_here: list[Path] = []
+    real_read, real_scan = ingest_module.read_file, ingest_module.scan_file
 
-    def spy_read(con, path, file_type, prepared=None):
-        if prepared is not None:
+    def spy_read(con, path, file_type, scan=None, sheet=None):
+        if scan is not None or sheet is not None:
             used.append(file_type)
-        return real_read(con, path, file_type, prepared)
+        return real_read(con, path, file_type, scan, sheet)
+
+    def spy_scan(path):
+        scanned_here.append(path)
+        return real_scan(path)
 
     with monkeypatch.context() as m:
         m.setattr(ingest_module, "prepare", lambda lf, **kwargs: None)
-        _ingest_all(tree, tmp_path / "alone.duckdb")
+        m.setattr(ingest_module, "scan_file", spy_scan)
+        ingest_all(tree, tmp_path / "alone.duckdb")
+    assert len(scanned_here) > 30  # every CSV, by the ingest itself
+    scanned_here.clear()
     with monkeypatch.context() as m:
         m.setattr(prepare_module, "RACY_SECONDS", 0)  # the tree was written a moment ago
         m.setattr(ingest_module, "read_file", spy_read)
-        _ingest_all(tree, tmp_path / "ahead.duckdb")
+        m.setattr(ingest_module, "scan_file", spy_scan)
+        ingest_all(tree, tmp_path / "ahead.duckdb")
 
-    assert {"csv", "jsonl", "xlsx"} <= set(used)
-    assert len(used) > 50
-    differences = _differences(tmp_path / "alone.duckdb", tmp_path / "ahead.duckdb")
+    assert scanned_here == []  # every CSV scanned ahead
+    assert {"jsonl", "xlsx"} <= set(used)
+    differences = ingest_differences(tmp_path / "alone.duckdb", tmp_path / "ahead.duckdb")
     assert differences == dict.fromkeys(differences, 0)
     with duckdb.connect(str(tmp_path / "ahead.duckdb"), read_only=True) as con:
         outcomes = dict(
@@ -130,6 +72,7 @@ def test_ingest_is_the_same_with_the_pass_ahead_as_without(
         "penalties/edge/formula.xlsx": "ingested",
         "penalties/edge/gbk.csv": "ingested",
         "penalties/edge/gbk.jsonl": "refused",
+        "penalties/edge/malformed.csv": "ingested",
         "penalties/edge/mixed.jsonl": "ingested",
         "penalties/edge/nul.csv": "ingested",
         "permits/edge/few.xlsx": "ingested",

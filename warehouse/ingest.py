@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -32,7 +33,15 @@ from warehouse.landing import (
     unchanged,
 )
 from warehouse.prepare import Prepared, ahead, prepare
-from warehouse.readers import FileRefused, read_file, transient
+from warehouse.readers import (
+    DirectCsv,
+    FileRefused,
+    csv_records,
+    direct_csv,
+    read_file,
+    scan_file,
+    transient,
+)
 
 log = logging.getLogger(__name__)
 UNREAD = "-"  # sha256 placeholder for files refused without reading them (links, wrong type)
@@ -192,10 +201,23 @@ def _ingest_file(
     A file that is not the one pinned any more when its read ends (it grew, was truncated or
     was replaced meanwhile) is neither ingested nor refused: what was read may be half of it.
     """
+    scan = prepared.scan if prepared is not None else None
+    if lf.file_type == "csv":
+        try:
+            scan = scan or scan_file(lf.path)
+        except OSError as exc:
+            if transient(exc):
+                raise
+            return _refuse_unless_changed(con, contract, lf, sha, before, run_id, as_of, _could_not(exc))
+        plan = direct_csv(lf.path, scan)
+        if plan is not None:
+            outcome = _ingest_csv_direct(con, contract, lf, sha, before, run_id, as_of, plan)
+            if outcome is not None:
+                return outcome
     try:
         # Reading fills temp tables only, so it stays outside the transaction: a DuckDB error
         # would abort an open transaction, and a reader may retry after one (see readers.py).
-        result = read_file(con, lf.path, lf.file_type or "", prepared)
+        result = read_file(con, lf.path, lf.file_type or "", scan, prepared.sheet if prepared else None)
         run_sql(
             con, "ingest/reject_structured_cells", {"field_columns": _field_columns(contract, result.headers)}
         )
@@ -219,37 +241,91 @@ def _ingest_file(
             "run_id": run_id,
         }
         run_sql(con, "ingest/parse_rejects_to_quarantine", params)
-        if not unchanged(lf.path, before):
-            con.execute("ROLLBACK")
-            log.warning(
-                "%s: %s changed while it was read; it will be read again next run",
-                contract.dataset,
-                lf.rel_path,
-            )
-            return CHANGING
-        run_sql(
-            con,
-            "ingest/record_file",
-            {
-                **params,
-                "file_type": lf.file_type,
-                "encoding": result.encoding,
-                "size_bytes": before.st_size,
-                "rows_read": accepted + rejected,
-                "rows_accepted": accepted,
-                "rows_quarantined": rejected,
-                "status": "ingested",
-                "reason": None,
-                "as_of": as_of,
-            },
+        return _keep(
+            con, contract, lf, sha, before, run_id, as_of, file_seq, result.encoding, accepted, rejected
         )
-        con.execute("COMMIT")
-        return accepted + rejected, rejected
     except (duckdb.Error, OSError, ValueError) as exc:
         con.execute("ROLLBACK")
         if transient(exc):
             raise
         return _refuse_unless_changed(con, contract, lf, sha, before, run_id, as_of, _could_not(exc))
+
+
+def _ingest_csv_direct(
+    con,
+    contract: Contract,
+    lf: LandingFile,
+    sha: str,
+    before: os.stat_result,
+    run_id: str,
+    as_of: date,
+    plan: DirectCsv,
+):
+    """A plain UTF-8 CSV inserted into the raw table as DuckDB parses it, in one statement:
+    the general read wrote every record to a temp table first and copied it (a quarter of the
+    time of a city's ingest). None when the file needs the general read after all (a record
+    the parser rejects, a parse error): the transaction is rolled back and nothing is kept."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        file_seq = con.execute("SELECT nextval('ingest_file_seq')").fetchone()[0]
+        with csv_records(con, lf.path, len(plan.header)) as (records, params):
+            accepted = _insert_raw(
+                con, contract, plan.header, file_seq, sha, lf.rel_path, run_id, records, params
+            )
+        if con.execute("SELECT count(*) FROM _csv_rejects").fetchone()[0]:
+            con.execute("ROLLBACK")
+            return None
+        return _keep(con, contract, lf, sha, before, run_id, as_of, file_seq, plan.encoding, accepted, 0)
+    except (duckdb.Error, OSError) as exc:
+        con.execute("ROLLBACK")
+        if transient(exc):
+            raise
+        return None
+
+
+def _keep(
+    con,
+    contract: Contract,
+    lf: LandingFile,
+    sha: str,
+    before: os.stat_result,
+    run_id: str,
+    as_of: date,
+    file_seq: int,
+    encoding: str | None,
+    accepted: int,
+    rejected: int,
+):
+    """End the file's transaction once its rows are in: committed with its `ingest_files` row
+    if the file is still the one pinned, else rolled back (CHANGING)."""
+    if not unchanged(lf.path, before):
+        con.execute("ROLLBACK")
+        log.warning(
+            "%s: %s changed while it was read; it will be read again next run", contract.dataset, lf.rel_path
+        )
+        return CHANGING
+    run_sql(
+        con,
+        "ingest/record_file",
+        {
+            "dataset": contract.dataset,
+            "path": lf.rel_path,
+            "file_seq": file_seq,
+            "sha256": sha,
+            "run_id": run_id,
+            "file_type": lf.file_type,
+            "encoding": encoding,
+            "size_bytes": before.st_size,
+            "rows_read": accepted + rejected,
+            "rows_accepted": accepted,
+            "rows_quarantined": rejected,
+            "status": "ingested",
+            "reason": None,
+            "as_of": as_of,
+        },
+    )
+    con.execute("COMMIT")
+    return accepted + rejected, rejected
 
 
 def _refuse_unless_changed(
@@ -302,7 +378,18 @@ def _field_columns(contract: Contract, headers: list[str]) -> list[int]:
     return sorted(i for positions in _columns_by_field(contract, headers)[0].values() for i in positions)
 
 
-def _insert_raw(con, contract: Contract, headers: list[str], file_seq: int, sha: str, path: str, run_id: str):
+def _insert_raw(
+    con,
+    contract: Contract,
+    headers: list[str],
+    file_seq: int,
+    sha: str,
+    path: str,
+    run_id: str,
+    source: str = "_incoming",
+    source_params: Mapping[str, object] | None = None,
+) -> int:
+    """Map the columns of `source` (`_row_number, c0 .. cN`) onto the raw table; the rows inserted."""
     by_field, extras = _columns_by_field(contract, headers)
     selects = []
     for f in contract.fields:
@@ -314,6 +401,12 @@ def _insert_raw(con, contract: Contract, headers: list[str], file_seq: int, sha:
         else:
             selects.append("COALESCE(" + ", ".join(f"norm_text(c{i})" for i in idx) + ")")
     params: dict[str, object] = {"file_seq": file_seq, "sha256": sha, "path": path, "run_id": run_id}
+    if source_params:
+        if params.keys() & source_params.keys():
+            raise RuntimeError(
+                f"a parameter of the raw insert's source clashes: {params.keys() & source_params.keys()}"
+            )
+        params.update(source_params)
     if extras:
         pairs = []
         names: set[str] = set()
@@ -329,12 +422,12 @@ def _insert_raw(con, contract: Contract, headers: list[str], file_seq: int, sha:
     else:
         extra_sql = "NULL"
     columns = [f.name for f in contract.fields] + [c for c, _ in LINEAGE_COLUMNS]
-    con.execute(
+    return con.execute(
         f"INSERT INTO raw_{contract.dataset} ({', '.join(columns)}, _extra) "
         f"SELECT {', '.join(selects)}, $file_seq, $sha256, $path, _row_number, $run_id, {extra_sql} "
-        "FROM _incoming",
+        f"FROM {source} AS _records",
         params,
-    )
+    ).fetchone()[0]
 
 
 def _record(con, lf: LandingFile, sha: str, run_id: str, as_of: date, *, status: str, reason: str) -> None:

@@ -31,15 +31,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import Any, BinaryIO
 
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import run_sql
-
-if TYPE_CHECKING:
-    from warehouse.prepare import Prepared
+from warehouse.db import run_sql, sql_text
 from warehouse.landing import NEITHER_UTF8_NOR_GB18030, detect_encoding, transcode_to_utf8, utf8_verdict
 
 # An XLSX is a zip archive: refuse archives that would inflate beyond these before parsing.
@@ -84,21 +81,24 @@ class ReadResult:
 
 
 def read_file(
-    con: duckdb.DuckDBPyConnection, path: Path, file_type: str, prepared: Prepared | None = None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    file_type: str,
+    scan: _Scan | None = None,
+    sheet: Sheet | None = None,
 ) -> ReadResult:
     """Fill `_incoming`, `_rejects` and `_structured` from one file. Call it outside a
     transaction: the CSV reader retries after a DuckDB error, which would abort an open one.
 
-    `prepared`: what a pass over these very bytes found already (`warehouse.prepare`); what it
-    does not hold is worked out here, the same way."""
+    `scan` (CSV, JSONL) and `sheet` (XLSX): what a pass over these very bytes found already
+    (`scan_file`, `warehouse.prepare`); what is not given is worked out here, the same way."""
     con.execute("CREATE OR REPLACE TEMP TABLE _structured (_row_number BIGINT, col BIGINT, record JSON)")
-    scan = prepared.scan if prepared is not None else None
     if file_type == "csv":
         result = _read_csv(con, path, scan)
     elif file_type == "jsonl":
         result = _read_jsonl(con, path, scan)
     elif file_type == "xlsx":
-        result = _read_xlsx(con, path, prepared.sheet if prepared is not None else None)
+        result = _read_xlsx(con, path, sheet)
     else:
         raise FileRefused(f"unsupported file type {file_type!r}")
     if result.may_hold_nul:
@@ -159,6 +159,11 @@ class _Scan:
     nul: bool  # holds a NUL byte
     blank: bool  # holds "\n\n" or "\n\r\n": may hold an empty line (`_blank_record_positions`)
     crlf: bool  # holds "\r\n"
+
+
+def scan_file(path: Path) -> _Scan:
+    """`scan_stream` of a delivery, decoding it."""
+    return _scan(path, decode=True)
 
 
 def _scan(path: Path, decode: bool) -> _Scan:
@@ -328,6 +333,46 @@ def _csv_line(cells: list[str]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow(cells)
     return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class DirectCsv:
+    """A CSV the ingest can insert into its raw table as DuckDB parses it (`direct_csv`)."""
+
+    header: list[str]
+    encoding: str
+
+
+def direct_csv(path: Path, scan: _Scan | None) -> DirectCsv | None:
+    """The header and encoding of a CSV that needs none of `_read_csv`'s preparations: UTF-8
+    (no GB18030 copy), a header on one line, no empty line to number around and no NUL byte
+    to look for. None for any other file, and for one whose header would be refused: the
+    ingest then reads it through `read_file`, which says why."""
+    if scan is None or scan.utf8 is None or scan.nul or scan.blank:
+        return None
+    try:
+        encoding = utf8_verdict(scan.head, scan.utf8)
+        header = _csv_header(path) if encoding is not None else None
+    except (UnicodeError, FileRefused):
+        return None
+    if encoding is None or header is None or any("\r" in cell or "\n" in cell for cell in header):
+        return None
+    return DirectCsv(header, encoding)
+
+
+@contextmanager
+def csv_records(
+    con: duckdb.DuckDBPyConnection, path: Path, width: int
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The relation (SQL and its parameters) of a `DirectCsv` delivery's records, valid inside
+    the block. `_csv_rejects` is emptied first: a read fills it with the records it rejects."""
+    con.execute("DROP TABLE IF EXISTS _csv_rejects")
+    con.execute("DROP TABLE IF EXISTS _csv_scans")
+    with _literal(path) as literal:
+        yield (
+            f"({sql_text('ingest/csv_records')})",
+            {"source": literal, "columns": _columns(width), "max_line_size": CSV_MAX_LINE_BYTES},
+        )
 
 
 def _duckdb_read_csv(con: duckdb.DuckDBPyConnection, source: Path, width: int) -> None:
