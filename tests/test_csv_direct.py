@@ -12,6 +12,7 @@ from conftest import files, header_row, ingest, ingest_all, ingest_differences, 
 
 from data_contracts import incoming_contract
 from warehouse import ingest as ingest_module
+from warehouse import prepare as prepare_module
 
 FIELDS = [f.name for f in incoming_contract("penalties").fields if f.name in valid_record("penalties")]
 
@@ -94,3 +95,30 @@ def test_a_plain_csv_keeps_its_row_numbers_and_extra_columns(
         valid_record("penalties", n)["decision_doc_no"] for n in range(1, 5)
     ]
     assert [r["_extra"] for r in got] == [f'{{"备注二":"note {n}"}}' for n in range(1, 5)]
+
+
+def test_a_csv_moved_away_after_its_hashing_is_left_for_the_next_run(
+    con: duckdb.DuckDBPyConnection, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With its scan done ahead, the direct path's header read is the first open by name after
+    the pin: a file gone by then is left for the next run, as the general read leaves it."""
+    path = write_csv(
+        landing / "penalties" / "a.csv",
+        header_row("penalties", FIELDS),
+        [[valid_record("penalties", 1)[f] for f in FIELDS]],
+    )
+    real_sha256 = ingest_module._sha256
+
+    def hash_then_move(con_, lf, *args):
+        sha = real_sha256(con_, lf, *args)
+        path.rename(path.with_name("a.csv.moved"))  # another system moves it meanwhile
+        return sha
+
+    monkeypatch.setattr(prepare_module, "RACY_SECONDS", 0)
+    with monkeypatch.context() as m:
+        m.setattr(ingest_module, "_sha256", hash_then_move)
+        first = ingest(con, landing, "penalties")
+    assert (first.refused, first.skipped_changing, files(con)) == ({}, ["penalties/a.csv"], {})
+    path.with_name("a.csv.moved").rename(path)
+    second = ingest(con, landing, "penalties", run_id="run-2")
+    assert second.files_ingested == 1 and files(con)["penalties/a.csv"]["status"] == "ingested"

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -440,10 +441,20 @@ def test_truncated_growing_and_replaced_landing_files(
     write_csv(pen / "growing.csv", header, rows(131, 132))
     write_csv(pen / "replaced.csv", header, rows(141, 142))
     write_csv(pen / "shrinking.csv", header, rows(151, 152, 153))
-    real_read = ingest_module.read_file
+    real_read, real_records = ingest_module.read_file, ingest_module.csv_records
 
     def read_while_others_write(con, path, *rest):
         result = real_read(con, path, *rest)
+        others_write(path)
+        return result
+
+    @contextmanager
+    def records_while_others_write(con, path, *rest):  # the direct path of a plain CSV
+        with real_records(con, path, *rest) as records:
+            yield records
+        others_write(path)
+
+    def others_write(path: Path) -> None:
         if path.name == "growing.csv":
             with path.open("a", encoding="utf-8") as fh:  # the upload goes on
                 fh.write(",".join(rows(133)[0]) + "\n")
@@ -453,11 +464,10 @@ def test_truncated_growing_and_replaced_landing_files(
         elif path.name == "shrinking.csv":  # rewritten in place, shorter: its first record only
             with path.open("r+b") as fh:
                 fh.truncate(len(b"".join(path.read_bytes().splitlines(keepends=True)[:2])))
-        return result
 
     with monkeypatch.context() as m:
-        m.setattr(ingest_module, "direct_csv", lambda *args: None)  # every CSV through read_file
         m.setattr(ingest_module, "read_file", read_while_others_write)
+        m.setattr(ingest_module, "csv_records", records_while_others_write)
         outcome = run_partition(AS_OF)
     assert outcome.success, outcome.reason
     assert_books(warehouse, publish)

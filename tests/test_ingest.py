@@ -678,9 +678,9 @@ def test_refused_files_have_a_reason_and_the_rest_is_ingested(con, landing, tmp_
         seen.append(Path(path))
         return real_read(con_, path, *rest)
 
-    def spy_prepare(lf, **kwargs):  # the pass one file ahead, on its helper thread
+    def spy_prepare(lf, *args, **kwargs):  # the pass one file ahead, on its helper thread
         seen.append(lf.path)
-        return real_prepare(lf, **kwargs)
+        return real_prepare(lf, *args, **kwargs)
 
     monkeypatch.setattr(ingest_module, "sha256_of", spy_sha)
     monkeypatch.setattr(ingest_module, "read_file", spy_read)

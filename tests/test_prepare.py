@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -20,7 +21,7 @@ from warehouse import prepare as prepare_module
 from warehouse import readers
 from warehouse.db import connect
 from warehouse.ingest import ensure_schema, ingest_dataset
-from warehouse.landing import LandingFile, discover
+from warehouse.landing import DeliveryMoved, LandingFile, discover
 
 PEN_FIELDS = [f.name for f in incoming_contract("penalties").fields if f.name in valid_record("penalties")]
 
@@ -43,7 +44,7 @@ def test_ingest_is_the_same_with_the_pass_ahead_as_without(
         return real_scan(path)
 
     with monkeypatch.context() as m:
-        m.setattr(ingest_module, "prepare", lambda lf, **kwargs: None)
+        m.setattr(ingest_module, "prepare", lambda *args, **kwargs: None)
         m.setattr(ingest_module, "scan_file", spy_scan)
         ingest_all(tree, tmp_path / "alone.duckdb")
     assert len(scanned_here) > 30  # every CSV, by the ingest itself
@@ -87,8 +88,8 @@ def test_a_file_changed_after_its_pass_ahead_is_read_again(
     real_prepare = ingest_module.prepare
     extra = ",".join(valid_record("penalties", 3)[f] for f in PEN_FIELDS) + "\n"
 
-    def prepare_then_append(lf: LandingFile, **kwargs):
-        prepared = real_prepare(lf, **kwargs)
+    def prepare_then_append(lf: LandingFile, *args, **kwargs):
+        prepared = real_prepare(lf, *args, **kwargs)
         if lf.path == second:  # the uploader appends once the pass ahead is done
             with second.open("a", encoding="utf-8") as fh:
                 fh.write(extra)
@@ -115,7 +116,7 @@ def test_a_pass_ahead_is_not_trusted_for_a_file_changed_just_before(
     that began less than RACY_SECONDS after the file's last change is not trusted."""
     write_records(landing / "penalties" / "a.csv", "penalties", [valid_record("penalties", 1)])
     (lf,) = discover(landing, "penalties")
-    prepared = prepare_module.prepare(lf, remembered=lambda st: None, needed=lambda sha: True)
+    prepared = prepare_module.prepare(lf, landing, remembered=lambda st: None, needed=lambda sha: True)
     assert prepared is not None and prepared.scan is not None
     assert prepared.sha256 == hashlib.sha256(lf.path.read_bytes()).hexdigest()
     assert not prepared.holds_for(os.stat(lf.path))
@@ -129,11 +130,11 @@ def test_a_known_file_is_hashed_ahead_but_not_read_further(landing: Path) -> Non
     path = write_records(landing / "permits" / "a.xlsx", "permits", [valid_record("permits", 1)])
     (lf,) = discover(landing, "permits")
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    known = prepare_module.prepare(lf, remembered=lambda st: None, needed=lambda s: False)
+    known = prepare_module.prepare(lf, landing, remembered=lambda st: None, needed=lambda s: False)
     assert known is not None and (known.sha256, known.sheet) == (sha, None)
-    new = prepare_module.prepare(lf, remembered=lambda st: None, needed=lambda s: True)
+    new = prepare_module.prepare(lf, landing, remembered=lambda st: None, needed=lambda s: True)
     assert new is not None and new.sheet == readers.read_sheet(path)
-    remembered = prepare_module.prepare(lf, remembered=lambda st: sha, needed=lambda s: False)
+    remembered = prepare_module.prepare(lf, landing, remembered=lambda st: sha, needed=lambda s: False)
     assert remembered is not None and (remembered.sha256, remembered.sheet) == (None, None)
 
 
@@ -159,3 +160,16 @@ def test_the_byte_pass_with_a_digest_finds_what_it_finds_without(
             both = readers.scan_stream(fh, decode=True, digest=digest)
         assert both == readers._scan(path, decode=True)
     assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_nothing_outside_the_landing_root_is_read_ahead(landing: Path, tmp_path: Path) -> None:
+    """A folder swapped for a link after the landing tree was walked: the pass ahead opens the
+    name as the ingest pins it and reads nothing of what it now leads to."""
+    inner = landing / "penalties" / "sub"
+    write_records(inner / "x.csv", "penalties", [valid_record("penalties", 1)])
+    (lf,) = discover(landing, "penalties")
+    write_records(tmp_path / "outside" / "x.csv", "penalties", [valid_record("penalties", 2)])
+    shutil.rmtree(inner)
+    inner.symlink_to(tmp_path / "outside", target_is_directory=True)
+    with pytest.raises(DeliveryMoved, match="outside the landing root"):
+        prepare_module.prepare(lf, landing, remembered=lambda st: None, needed=lambda sha: True)

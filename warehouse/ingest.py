@@ -90,6 +90,7 @@ def ingest_dataset(
             return None
         return prepare(
             lf,
+            landing_root,
             remembered=lambda st: _remembered(hashes.get(lf.rel_path), st),
             needed=lambda sha: (lf.rel_path, sha) not in known_pairs and sha not in first_path_of,
         )

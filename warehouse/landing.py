@@ -138,28 +138,35 @@ def _classify(dataset: str, path: Path, rel: str, root: Path) -> LandingFile:
 
 @contextmanager
 def pin(lf: LandingFile, landing_root: Path) -> Iterator[os.stat_result]:
-    """Hold the delivery open, without following a link, while it is hashed and read.
+    """Hold the delivery open (`open_delivery`) while it is hashed and read.
 
     Yields its status (device, inode, size, modification time) for `unchanged` to compare
-    against after the read. Raises DeliveryMoved when the name no longer is a regular file
-    inside the landing root (it became a link, a FIFO or a folder, or was removed).
+    against after the read.
     """
+    with open_delivery(lf, landing_root) as fh:
+        yield os.fstat(fh.fileno())
+
+
+def open_delivery(lf: LandingFile, landing_root: Path) -> BinaryIO:
+    """The delivery opened for reading, without following a link. Raises DeliveryMoved when
+    the name no longer is a regular file inside the landing root (it became a link, a FIFO or
+    a folder, or was removed): nothing is read of it then."""
     try:
         fd = os.open(lf.path, _NOFOLLOW_FLAGS)
     except FileNotFoundError:
         raise DeliveryMoved(f"{lf.rel_path} was removed") from None
     except OSError as exc:  # ELOOP: it is a symbolic link now
         raise DeliveryMoved(f"{lf.rel_path} can no longer be opened as a file ({exc.strerror})") from None
+    fh = os.fdopen(fd, "rb")
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise DeliveryMoved(f"{lf.rel_path} is no longer a regular file")
-        opened = Path(_real_path_of(fd, lf.path))
-        if not _inside(opened, landing_root.resolve()):
+        if not _inside(Path(_real_path_of(fd, lf.path)), landing_root.resolve()):
             raise DeliveryMoved(f"{lf.rel_path} now resolves outside the landing root")
-        yield st
-    finally:
-        os.close(fd)
+    except BaseException:
+        fh.close()
+        raise
+    return fh
 
 
 def _real_path_of(fd: int, path: Path) -> str:

@@ -22,8 +22,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
-from warehouse.landing import RACY_SECONDS, LandingFile, identity, open_regular
+from warehouse.landing import RACY_SECONDS, LandingFile, identity, open_delivery
 from warehouse.readers import Sheet, _Scan, read_sheet, scan_stream
 
 _CHUNK = 16 * 1024 * 1024
@@ -48,13 +49,16 @@ class Prepared:
 
 def prepare(
     lf: LandingFile,
+    landing_root: Path,
     remembered: Callable[[os.stat_result], str | None],
     needed: Callable[[str], bool],
 ) -> Prepared | None:
     """One pass over `lf`: its sha256 (unless `remembered` knows it for this status), and, if
-    `needed` says its bytes are still to be read, its byte facts or its sheet."""
+    `needed` says its bytes are still to be read, its byte facts or its sheet. The file is
+    opened as the ingest pins it (`landing.open_delivery`: no link followed, nothing outside
+    the landing root opened), and everything is read from that one descriptor."""
     started_ns = time.time_ns()
-    with open_regular(lf.path) as fh:
+    with open_delivery(lf, landing_root) as fh:
         st = os.fstat(fh.fileno())
         sha = remembered(st)
         if sha is not None and not needed(sha):
@@ -71,7 +75,8 @@ def prepare(
         sheet = None
         if lf.file_type == "xlsx" and needed(sha):
             try:
-                sheet = read_sheet(lf.path)
+                fh.seek(0)
+                sheet = read_sheet(fh)
             except Exception:  # the ingest reads it again and meets the failure itself
                 sheet = None
         if identity(os.fstat(fh.fileno())) != identity(st):

@@ -353,7 +353,7 @@ def direct_csv(path: Path, scan: _Scan | None) -> DirectCsv | None:
     try:
         encoding = utf8_verdict(scan.head, scan.utf8)
         header = _csv_header(path) if encoding is not None else None
-    except (UnicodeError, FileRefused):
+    except (UnicodeError, FileRefused, OSError):  # gone, say: the general read meets it and says so
         return None
     if encoding is None or header is None or any("\r" in cell or "\n" in cell for cell in header):
         return None
@@ -491,9 +491,9 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _check_zip(path: Path) -> None:
+def _check_zip(source: Path | BinaryIO) -> None:
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(source) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise FileRefused(f"not a valid XLSX (zip) file: {exc}") from None
@@ -523,7 +523,7 @@ class Sheet:
     rejects: list[tuple[int, str, str]]
 
 
-def read_sheet(path: Path) -> Sheet:
+def read_sheet(source: Path | BinaryIO) -> Sheet:
     """First sheet only. A formula cell is not data: its row is set aside, never evaluated.
 
     Row numbers are sheet rows less the header row, empty rows included, so that row n is
@@ -532,13 +532,16 @@ def read_sheet(path: Path) -> Sheet:
     openpyxl opens the workbook (package, workbook part, styles, shared strings). The cells of
     a sheet without a formula are then read by `_plain_sheet_rows`, which gives the values
     openpyxl gives (same conversions), ~10x faster; any other sheet is read cell by cell by
-    openpyxl. It touches no database, so the ingest may run it ahead on a helper thread.
+    openpyxl. It touches no database, so the ingest may run it ahead on a helper thread, on
+    the descriptor it holds (`source` a binary file at its start) rather than by name.
     """
     import openpyxl
 
-    _check_zip(path)
+    _check_zip(source)
+    if not isinstance(source, Path):
+        source.seek(0)
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        wb = openpyxl.load_workbook(source, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         if transient(exc):
             raise
