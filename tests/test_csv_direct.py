@@ -27,8 +27,8 @@ def direct_outcomes(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     outcomes: dict[str, object] = {}
     real = ingest_module._ingest_csv_direct
 
-    def spy(con, contract, lf, *args):
-        outcomes[lf.rel_path] = result = real(con, contract, lf, *args)
+    def spy(con, delivery, plan):
+        outcomes[delivery.lf.rel_path] = result = real(con, delivery, plan)
         return result
 
     monkeypatch.setattr(ingest_module, "_ingest_csv_direct", spy)

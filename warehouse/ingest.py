@@ -119,7 +119,7 @@ def ingest_dataset(
                     known_pairs.add((lf.rel_path, sha))
                     summary.duplicates.append(lf.rel_path)
                     continue
-                outcome = _ingest_file(con, contract, lf, sha, before, run_id, as_of, prepared)
+                outcome = _ingest_file(con, _Delivery(contract, lf, sha, before, run_id, as_of), prepared)
         except DeliveryMoved as exc:
             log.warning("%s: %s; it will be looked at again next run", dataset, exc)
             summary.skipped_changing.append(lf.rel_path)
@@ -187,21 +187,25 @@ def _remembered(known: dict | None, st: os.stat_result) -> str | None:
     return None
 
 
-def _ingest_file(
-    con,
-    contract: Contract,
-    lf: LandingFile,
-    sha: str,
-    before: os.stat_result,
-    run_id: str,
-    as_of: date,
-    prepared: Prepared | None,
-):
+@dataclass(frozen=True)
+class _Delivery:
+    """One landing file on its way in: what each step of its ingest records it by."""
+
+    contract: Contract
+    lf: LandingFile
+    sha: str
+    before: os.stat_result  # its status when pinned (`landing.pin`)
+    run_id: str
+    as_of: date
+
+
+def _ingest_file(con, d: _Delivery, prepared: Prepared | None):
     """(rows read, rows rejected by the parser), CHANGING, or the reason the file was refused.
 
     A file that is not the one pinned any more when its read ends (it grew, was truncated or
     was replaced meanwhile) is neither ingested nor refused: what was read may be half of it.
     """
+    lf, contract = d.lf, d.contract
     scan = prepared.scan if prepared is not None else None
     if lf.file_type == "csv":
         try:
@@ -209,10 +213,10 @@ def _ingest_file(
         except OSError as exc:
             if transient(exc):
                 raise
-            return _refuse_unless_changed(con, contract, lf, sha, before, run_id, as_of, _could_not(exc))
+            return _refuse_unless_changed(con, d, _could_not(exc))
         plan = direct_csv(lf.path, scan)
         if plan is not None:
-            outcome = _ingest_csv_direct(con, contract, lf, sha, before, run_id, as_of, plan)
+            outcome = _ingest_csv_direct(con, d, plan)
             if outcome is not None:
                 return outcome
     try:
@@ -223,45 +227,34 @@ def _ingest_file(
             con, "ingest/reject_structured_cells", {"field_columns": _field_columns(contract, result.headers)}
         )
     except FileRefused as exc:
-        return _refuse_unless_changed(con, contract, lf, sha, before, run_id, as_of, str(exc))
+        return _refuse_unless_changed(con, d, str(exc))
     except (duckdb.Error, OSError, ValueError) as exc:
         if transient(exc):
             raise
-        return _refuse_unless_changed(con, contract, lf, sha, before, run_id, as_of, _could_not(exc))
+        return _refuse_unless_changed(con, d, _could_not(exc))
     con.execute("BEGIN TRANSACTION")
     try:
         file_seq = con.execute("SELECT nextval('ingest_file_seq')").fetchone()[0]
-        _insert_raw(con, contract, result.headers, file_seq, sha, lf.rel_path, run_id)
+        _insert_raw(con, contract, result.headers, file_seq, d.sha, lf.rel_path, d.run_id)
         accepted = con.execute("SELECT count(*) FROM _incoming").fetchone()[0]
         rejected = con.execute("SELECT count(*) FROM _rejects").fetchone()[0]
         params = {
             "dataset": contract.dataset,
             "path": lf.rel_path,
             "file_seq": file_seq,
-            "sha256": sha,
-            "run_id": run_id,
+            "sha256": d.sha,
+            "run_id": d.run_id,
         }
         run_sql(con, "ingest/parse_rejects_to_quarantine", params)
-        return _keep(
-            con, contract, lf, sha, before, run_id, as_of, file_seq, result.encoding, accepted, rejected
-        )
+        return _keep(con, d, file_seq, result.encoding, accepted, rejected)
     except (duckdb.Error, OSError, ValueError) as exc:
         con.execute("ROLLBACK")
         if transient(exc):
             raise
-        return _refuse_unless_changed(con, contract, lf, sha, before, run_id, as_of, _could_not(exc))
+        return _refuse_unless_changed(con, d, _could_not(exc))
 
 
-def _ingest_csv_direct(
-    con,
-    contract: Contract,
-    lf: LandingFile,
-    sha: str,
-    before: os.stat_result,
-    run_id: str,
-    as_of: date,
-    plan: DirectCsv,
-):
+def _ingest_csv_direct(con, d: _Delivery, plan: DirectCsv):
     """A plain UTF-8 CSV inserted into the raw table as DuckDB parses it, in one statement:
     the general read wrote every record to a temp table first and copied it (a quarter of the
     time of a city's ingest). None when the file needs the general read after all (a record
@@ -269,14 +262,14 @@ def _ingest_csv_direct(
     con.execute("BEGIN TRANSACTION")
     try:
         file_seq = con.execute("SELECT nextval('ingest_file_seq')").fetchone()[0]
-        with csv_records(con, lf.path, len(plan.header)) as (records, params):
+        with csv_records(con, d.lf.path, len(plan.header)) as (records, params):
             accepted = _insert_raw(
-                con, contract, plan.header, file_seq, sha, lf.rel_path, run_id, records, params
+                con, d.contract, plan.header, file_seq, d.sha, d.lf.rel_path, d.run_id, records, params
             )
         if con.execute("SELECT count(*) FROM _csv_rejects").fetchone()[0]:
             con.execute("ROLLBACK")
             return None
-        return _keep(con, contract, lf, sha, before, run_id, as_of, file_seq, plan.encoding, accepted, 0)
+        return _keep(con, d, file_seq, plan.encoding, accepted, 0)
     except (duckdb.Error, OSError) as exc:
         con.execute("ROLLBACK")
         if transient(exc):
@@ -284,80 +277,59 @@ def _ingest_csv_direct(
         return None
 
 
-def _keep(
-    con,
-    contract: Contract,
-    lf: LandingFile,
-    sha: str,
-    before: os.stat_result,
-    run_id: str,
-    as_of: date,
-    file_seq: int,
-    encoding: str | None,
-    accepted: int,
-    rejected: int,
-):
+def _keep(con, d: _Delivery, file_seq: int, encoding: str | None, accepted: int, rejected: int):
     """End the file's transaction once its rows are in: committed with its `ingest_files` row
     if the file is still the one pinned, else rolled back (CHANGING)."""
-    if not unchanged(lf.path, before):
+    if _changed(d):
         con.execute("ROLLBACK")
-        log.warning(
-            "%s: %s changed while it was read; it will be read again next run", contract.dataset, lf.rel_path
-        )
         return CHANGING
     run_sql(
         con,
         "ingest/record_file",
         {
-            "dataset": contract.dataset,
-            "path": lf.rel_path,
+            "dataset": d.contract.dataset,
+            "path": d.lf.rel_path,
             "file_seq": file_seq,
-            "sha256": sha,
-            "run_id": run_id,
-            "file_type": lf.file_type,
+            "sha256": d.sha,
+            "run_id": d.run_id,
+            "file_type": d.lf.file_type,
             "encoding": encoding,
-            "size_bytes": before.st_size,
+            "size_bytes": d.before.st_size,
             "rows_read": accepted + rejected,
             "rows_accepted": accepted,
             "rows_quarantined": rejected,
             "status": "ingested",
             "reason": None,
-            "as_of": as_of,
+            "as_of": d.as_of,
         },
     )
     con.execute("COMMIT")
     return accepted + rejected, rejected
 
 
-def _refuse_unless_changed(
-    con,
-    contract: Contract,
-    lf: LandingFile,
-    sha: str,
-    before: os.stat_result,
-    run_id: str,
-    as_of: date,
-    reason: str,
-) -> str:
+def _refuse_unless_changed(con, d: _Delivery, reason: str) -> str:
     """A file still being written reads as broken (a zip without its directory, a cut line):
     that is no reason to refuse it, so it is left for the next run instead."""
-    if not unchanged(lf.path, before):
-        log.warning(
-            "%s: %s changed while it was read; it will be read again next run", contract.dataset, lf.rel_path
-        )
+    if _changed(d):
         return CHANGING
-    return _refuse(con, contract, lf, sha, run_id, as_of, reason)
+    log.warning("%s: refused %s: %s", d.contract.dataset, d.lf.rel_path, reason)
+    _record(con, d.lf, d.sha, d.run_id, d.as_of, status="refused", reason=reason)
+    return reason
+
+
+def _changed(d: _Delivery) -> bool:
+    """Whether the file is no longer the one pinned (said in the log: it is read again next run)."""
+    if unchanged(d.lf.path, d.before):
+        return False
+    log.warning(
+        "%s: %s changed while it was read; it will be read again next run", d.contract.dataset, d.lf.rel_path
+    )
+    return True
 
 
 def _could_not(exc: Exception) -> str:
     text = str(exc).strip()
     return f"could not be read ({type(exc).__name__}: {text.splitlines()[0] if text else ''})"
-
-
-def _refuse(con, contract: Contract, lf: LandingFile, sha: str, run_id: str, as_of: date, reason: str) -> str:
-    log.warning("%s: refused %s: %s", contract.dataset, lf.rel_path, reason)
-    _record(con, lf, sha, run_id, as_of, status="refused", reason=reason)
-    return reason
 
 
 def _columns_by_field(contract: Contract, headers: list[str]) -> tuple[dict[str, list[int]], list[int]]:

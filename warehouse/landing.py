@@ -193,21 +193,11 @@ def unchanged(path: Path, before: os.stat_result) -> bool:
 
 def sha256_of(path: Path) -> str:
     """The file's sha256, read without following a symbolic link (a link raises OSError)."""
-    digest = hashlib.sha256()
-    with open_regular(path) as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def open_regular(path: Path) -> BinaryIO:
-    """`path` opened for reading without following a symbolic link (a link raises OSError);
-    DeliveryMoved when it is not a regular file."""
-    fh = os.fdopen(os.open(path, _NOFOLLOW_FLAGS), "rb")
-    if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-        fh.close()
-        raise DeliveryMoved(f"{path.name} is not a regular file")
-    return fh
+    fd = os.open(path, _NOFOLLOW_FLAGS)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise DeliveryMoved(f"{path.name} is not a regular file")
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def identity(st: os.stat_result) -> tuple[int, int, int, int, int]:

@@ -27,8 +27,6 @@ from pathlib import Path
 from warehouse.landing import RACY_SECONDS, LandingFile, identity, open_delivery
 from warehouse.readers import Sheet, _Scan, read_sheet, scan_stream
 
-_CHUNK = 16 * 1024 * 1024
-
 
 @dataclass(frozen=True)
 class Prepared:
@@ -68,8 +66,7 @@ def prepare(
         if lf.file_type in ("csv", "jsonl"):
             scan = scan_stream(fh, decode=True, digest=digest)
         elif digest is not None:
-            while chunk := fh.read(_CHUNK):
-                digest.update(chunk)
+            digest = hashlib.file_digest(fh, "sha256")
         if digest is not None:
             sha = digest.hexdigest()
         sheet = None

@@ -223,7 +223,7 @@ def scan_stream(fh: BinaryIO, decode: bool, digest: hashlib._Hash | None = None)
 
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, scan: _Scan | None) -> ReadResult:
     if scan is None or scan.utf8 is None:
-        scan = _scan(path, decode=True)  # facts of `source`; None below once it is a copy
+        scan = scan_file(path)  # facts of `source`; None below once it is a copy
     try:
         encoding = utf8_verdict(scan.head, scan.utf8)
     except UnicodeError as exc:
@@ -283,7 +283,6 @@ def _number_csv_rows(con: duckdb.DuckDBPyConnection, blank_rows: list[int]) -> N
         run_sql(con, "ingest/number_csv_rows", {"blank_rows": blank_rows})
         return
     con.execute("DROP TABLE IF EXISTS temp._incoming")
-    con.execute("ALTER TABLE temp._csv_records RENAME COLUMN _k TO _row_number")
     con.execute("ALTER TABLE temp._csv_records RENAME TO _incoming")
 
 
@@ -376,14 +375,10 @@ def csv_records(
 
 
 def _duckdb_read_csv(con: duckdb.DuckDBPyConnection, source: Path, width: int) -> None:
-    con.execute("DROP TABLE IF EXISTS _csv_rejects")
-    con.execute("DROP TABLE IF EXISTS _csv_scans")
-    with _literal(source) as literal:
-        run_sql(
-            con,
-            "ingest/read_csv",
-            {"path": literal, "columns": _columns(width), "max_line_size": CSV_MAX_LINE_BYTES},
-        )
+    """`_csv_records` and `_rejects` from one UTF-8 CSV."""
+    with csv_records(con, source, width) as (records, params):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _csv_records AS SELECT * FROM {records}", params)
+    run_sql(con, "ingest/csv_rejects")
 
 
 def _scan_bytes(path: Path, needles: tuple[bytes, ...]) -> bool:

@@ -1,9 +1,11 @@
--- One UTF-8 CSV delivery as records `_row_number, c0 .. cN`, read in the same fixed dialect as
--- read_csv.sql, for the ingest's direct path (warehouse/ingest.py, `_ingest_csv_direct`): a
--- file with no empty line can be numbered as it is scanned (row_number() OVER () streams in
--- scan order, and the scan keeps file order: preserve_insertion_order is on). A record the
--- parser rejects lands in _csv_rejects; the ingest then rolls back and reads the file through
--- read_csv.sql, which numbers the records around the gaps.
+-- One UTF-8 CSV delivery as records `_row_number, c0 .. cN`, every value as text, _row_number
+-- being the ordinal of the accepted record (row_number() OVER () streams in scan order, and the
+-- scan keeps file order: preserve_insertion_order is on, see warehouse/db.py). The one
+-- definition of the dialect for both reads of a CSV (readers.csv_records): the ingest's direct
+-- path inserts these records into the raw table as they are parsed, the general read copies
+-- them into _csv_records first to number them around gaps (number_csv_rows.sql).
+-- The dialect is fixed (no sniffing: a hostile file must not change how it is parsed);
+-- malformed records land in _csv_rejects instead of stopping the file.
 SELECT row_number() OVER () AS _row_number, *
 FROM read_csv(
     $source,

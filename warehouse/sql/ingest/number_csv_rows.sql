@@ -18,10 +18,10 @@ ranked AS (
 SELECT accepted_before, max(n) AS gaps_before FROM ranked GROUP BY accepted_before;
 
 CREATE OR REPLACE TEMP TABLE _incoming AS
-SELECT CAST(r._k + coalesce(g.gaps_before, 0) AS BIGINT) AS _row_number, r.* EXCLUDE (_k)
+SELECT CAST(r._row_number + coalesce(g.gaps_before, 0) AS BIGINT) AS _row_number, r.* EXCLUDE (_row_number)
 FROM _csv_records AS r
-ASOF LEFT JOIN _csv_gaps AS g ON r._k > g.accepted_before
-ORDER BY r._k;
+ASOF LEFT JOIN _csv_gaps AS g ON r._row_number > g.accepted_before
+ORDER BY r._row_number;
 
 DROP TABLE _csv_records;
 DROP TABLE _csv_gaps;
