@@ -322,6 +322,20 @@ def test_masked_text_never_trips_the_gate(memory, tmp_path_factory, pieces, tail
             assert text == original
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(st.one_of(TEXT, PERSONAL), max_size=6))
+def test_masking_searches_first_and_masks_as_two_plain_passes(memory, pieces) -> None:
+    """mask_pii only skips its two replacements where a search finds nothing to replace: the
+    result is the two passes' result for every text, NULL included."""
+    text = "".join(pieces)
+    p = masking_params()
+    two_passes = memory.execute(
+        "SELECT regexp_replace(regexp_replace($t, $p, $r, 'g'), $p, $r, 'g')",
+        {"t": text, "p": p["pii_pattern"], "r": p["pii_replacement"]},
+    ).fetchone()[0]
+    assert mask(memory, [text, None]) == [two_passes, None]
+
+
 def test_amounts_in_text_are_not_joined_into_a_known_phone_number(con, tmp_path: Path) -> None:
     """Seen at city scale: `13000元 … 380900元` must not read as the complainant phone 13000380900,
     while a phone written with separators (`130 0038 0901`) is still found."""

@@ -27,7 +27,18 @@ CREATE OR REPLACE TEMP MACRO credit_recency(is_permit, record_date, dataset_rank
         * 1099511627776 + file_seq) * 1099511627776 + row_number);
 
 INSERT INTO merchants BY NAME
-WITH records AS NOT MATERIALIZED (
+-- complaints are the most numerous records: only the latest of each (merchant, name) can matter.
+-- Materialised: `records` is read twice below, and each read would group the complaints again.
+WITH complaint_names AS MATERIALIZED (
+    SELECT
+        respondent_uscc AS uscc,
+        respondent_name AS name,
+        max(credit_recency(0, registered_on, 1, _file_seq, _row_number)) AS recency
+    FROM credit_complaints_known
+    WHERE respondent_uscc IS NOT NULL
+    GROUP BY respondent_uscc, respondent_name
+),
+records AS NOT MATERIALIZED (
     SELECT
         uscc, party_name AS name, party_type AS entity_type, 1 AS is_permit,
         credit_recency(1, decision_date, 4, source_file_seq, source_row_number) AS recency,
@@ -47,12 +58,8 @@ WITH records AS NOT MATERIALIZED (
     FROM commitments_resolved
     WHERE as_of = $as_of AND committer_uscc IS NOT NULL AND committer_type IS DISTINCT FROM '自然人'
     UNION ALL
-    -- complaints are the most numerous records: only the latest of each (merchant, name) can matter
-    SELECT respondent_uscc, respondent_name, NULL, 0, max(credit_recency(0, registered_on, 1, _file_seq, _row_number)),
-        NULL, NULL, false
-    FROM credit_complaints_known
-    WHERE respondent_uscc IS NOT NULL
-    GROUP BY respondent_uscc, respondent_name
+    SELECT uscc, name, NULL, 0, recency, NULL, NULL, false
+    FROM complaint_names
 ),
 -- norm_name is costly (a long translate per call), so it runs once per distinct name; the CTEs
 -- are materialised so that the optimiser does not push the call back down onto every record.

@@ -4,9 +4,15 @@
 -- alternation of the masking patterns of warehouse/policy/disclosure.yaml wrapped in digit
 -- boundaries, (^|[^0-9])(?:...)([^0-9]|$), and `replacement` is '\1<mask>\2'. A match consumes
 -- the boundary character after it, so a number directly after a masked one (13812345678,13912345678)
--- is only reachable by a second pass; two passes reach every one.
+-- is only reachable by a second pass; two passes reach every one. Most cells hold nothing to
+-- mask: one search finds that, where the two replacements searched twice (2.6 s -> 0.9 s for the
+-- four masked columns of 2.9 M permits); a cell without a match is returned as it is either way.
 CREATE OR REPLACE TEMP MACRO mask_pii(x, pattern, replacement) AS
-    regexp_replace(regexp_replace(x, pattern, replacement, 'g'), pattern, replacement, 'g');
+    CASE
+        WHEN regexp_matches(x, pattern)
+            THEN regexp_replace(regexp_replace(x, pattern, replacement, 'g'), pattern, replacement, 'g')
+        ELSE x
+    END;
 
 -- The text the release gate compares with complainants' names: trimmed (trim() drops the Unicode
 -- space separators, category Zs, at both ends) and without ASCII or ideographic blanks and tabs.
