@@ -193,19 +193,25 @@ def render(results: dict[float, dict[str, Any]]) -> str:
             "## Incremental night",
             "",
             "| scale | as-of | files added | MiB added | status | wall s | ingest s | validate s | tiers s | publish s "
-            "| peak RSS GiB |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| peak RSS GiB | warehouse GiB before | warehouse GiB after |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for scale, r in nights.items():
             n = r["incremental"]
             st = n.get("stages") or {}
+            before = (r["full_runs"][-1] if r.get("full_runs") else {}).get("warehouse_bytes")
             lines.append(
                 f"| {scale:g} | {n['as_of']} | {n['delivery']['files']} | {n['delivery']['bytes'] / 2**20:,.1f} "
                 f"| {'ok' if n.get('success') else 'FAILED'} | {_f(n['wall_s'])} | "
                 + " | ".join(_f(st.get(k, {}).get("seconds")) for k in STAGES)
-                + f" | {_f(n['peak_rss_bytes'] / GIB, 2)} |"
+                + f" | {_f(n['peak_rss_bytes'] / GIB, 2)} | {_gib(before)} | {_gib(n.get('warehouse_bytes'))} |"
             )
-        lines.append("")
+        lines += [
+            "",
+            "The warehouse before the night is the last full run's; it grows by what the night ingests and "
+            "by one more evaluation of every credit table (each keeps its rows per as-of).",
+            "",
+        ]
 
     lines += _targets(results)
     lines += _floor_table(results)
@@ -214,6 +220,10 @@ def render(results: dict[float, dict[str, Any]]) -> str:
     lines += _sql_profile(results)
     lines += ["", f"Result files: {', '.join(r['_file'] for r in results.values())}", ""]
     return "\n".join(lines)
+
+
+def _gib(n: int | None) -> str:
+    return "-" if n is None else f"{n / GIB:.2f}"
 
 
 def _code(result: dict[str, Any]) -> str:

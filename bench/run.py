@@ -178,7 +178,18 @@ def pipeline_run(run_dir: Path, as_of: date, label: str, profile_sql: bool) -> d
         args.append("--profile-sql")
     load = machine.load_now()
     child = run_child("bench.pipeline", args, run_dir / f"pipeline-{label}.log", env=child_env())
-    return {"label": label, **_child_record(child, load), **(child.data or {})}
+    return {
+        "label": label,
+        **_child_record(child, load),
+        **(child.data or {}),
+        "warehouse_bytes": warehouse_bytes(run_dir / "warehouse.duckdb"),
+    }
+
+
+def warehouse_bytes(path: Path) -> int:
+    """The warehouse's size on disk after a run, write-ahead log included: what a night adds to
+    it is a cost the operator pays every day, like its wall time."""
+    return sum(p.stat().st_size for p in (path, path.with_name(path.name + ".wal")) if p.exists())
 
 
 def floor_run(landing: Path, log: Path) -> dict[str, Any]:

@@ -51,6 +51,8 @@ def test_the_harness_measures_every_stage_and_writes_json_and_markdown(tmp_path:
     night = result["incremental"]
     assert night["as_of"] == "2026-11-26" and night["delivery"]["files"] > 0
     assert night["error"] is None and night["stages"]["ingest"]["rows"] > 0
+    # the warehouse file as the run left it: the night adds its files and one more evaluation
+    assert 0 < full["warehouse_bytes"] < night["warehouse_bytes"]
 
     summary = result["summary"]
     assert summary["total_s"] == full["wall_s"] and summary["floor_s"] == floor["wall_s"]
@@ -59,6 +61,7 @@ def test_the_harness_measures_every_stage_and_writes_json_and_markdown(tmp_path:
     md = (out / "RESULTS.md").read_text(encoding="utf-8")
     assert f"| {SCALE:g} | {round(SCALE * 100_000):,} |" in md
     assert "## Incremental night" in md and "## Baseline (GE on pandas) by dataset" in md
+    assert f"| {full['warehouse_bytes'] / 2**30:.2f} | {night['warehouse_bytes'] / 2**30:.2f} |" in md
     assert result["machine"]["cpu"] in md
 
 
