@@ -5,7 +5,6 @@ import dagster as dg
 from assets.partitions import as_of, as_of_partitions
 from assets.resources import LocationsResource, WarehouseResource
 from data_contracts import INCOMING_DATASETS, incoming_contract
-from data_contracts.ge_suites import warm_great_expectations
 from warehouse.ingest import ensure_schema, ingest_dataset
 
 DESCRIPTIONS = {
@@ -45,8 +44,6 @@ def _raw_asset(dataset: str) -> dg.AssetsDefinition:
                 "SELECT count(*), coalesce(sum(rows_read), 0) FROM ingest_files WHERE dataset = $d AND status <> 'refused'",
                 {"d": dataset},
             ).fetchone()
-        if summary.files_ingested:
-            warm_great_expectations()  # the batch gate will run GE on these rows: import it meanwhile
         for path, reason in summary.refused.items():
             context.log.warning(f"{dataset}: file {path} refused: {reason}")
         for path in summary.skipped_changing:

@@ -13,7 +13,6 @@ from assets.ingest import DESCRIPTIONS
 from assets.partitions import as_of, as_of_partitions, today_in_city
 from assets.resources import LocationsResource, WarehouseResource
 from data_contracts import INCOMING_DATASETS, incoming_contract
-from data_contracts.ge_suites import warm_great_expectations
 from warehouse import validate
 from warehouse.ge_duckdb import validate_batch
 
@@ -47,8 +46,6 @@ def _staged_asset(dataset: str) -> dg.AssetsDefinition:
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             summary = validate.stage(con, dataset, context.run_id, max(today_in_city(), as_of(context)))
-        if summary.rows_staged:
-            warm_great_expectations()  # the batch gate will run GE on them: import it meanwhile
         for path, reason in summary.held_files.items():
             context.log.error(f"{dataset}: file {path} held: {reason}")
         rate = summary.rows_failed / summary.rows_staged if summary.rows_staged else 0.0

@@ -21,10 +21,8 @@ This module must not import duckdb or dagster; great_expectations is imported la
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -155,33 +153,6 @@ def import_great_expectations() -> ModuleType:
     import great_expectations
 
     return great_expectations
-
-
-_warming: list[threading.Thread] = []
-_warming_lock = threading.Lock()
-
-
-def warm_great_expectations() -> None:
-    """Start GE's import on a helper thread, once per process.
-
-    The import is 3.5 s of Python. Started when a run begins, it overlaps the ingest and staging
-    steps, whose time is DuckDB's (which releases the GIL), instead of delaying the first batch
-    gate by that much. Whoever needs GE imports it as before and waits for the helper if it is
-    still busy (Python's import lock); an import that fails here fails there again, with its
-    error, so the helper keeps nothing. The thread is not a daemon: a process never exits halfway
-    through an import.
-    """
-    with _warming_lock:
-        if _warming:
-            return
-        thread = threading.Thread(target=_import_quietly, name="warm-great-expectations")
-        _warming.append(thread)
-        thread.start()
-
-
-def _import_quietly() -> None:
-    with contextlib.suppress(Exception):  # met again, and reported, by the real import
-        import_great_expectations()
 
 
 def build_suite(contract: Contract, specs: Iterable[ExpectationSpec] | None = None) -> ExpectationSuite:

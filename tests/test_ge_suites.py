@@ -11,9 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -442,48 +439,3 @@ def test_data_docs_are_written_per_validation_and_name_the_suite_and_rules(
     assert second.docs_path is not None and second.docs_path.is_file()
     assert first.docs_path.is_file(), "a later validation must not delete earlier pages"
     assert suite_name(other) in second.docs_path.read_text(encoding="utf-8")
-
-
-# --- warming the import -------------------------------------------------------------------
-
-
-def test_warming_imports_great_expectations_once_on_a_helper_thread() -> None:
-    """In a fresh interpreter: one helper thread however often it is asked, GE imported with its
-    analytics off, and the real import afterwards gets the same module."""
-    code = """
-import os, sys, threading
-from data_contracts import ge_suites
-assert "great_expectations" not in sys.modules
-os.environ.pop("GX_ANALYTICS_ENABLED", None)
-ge_suites.warm_great_expectations()
-ge_suites.warm_great_expectations()
-assert len(ge_suites._warming) == 1
-(thread,) = ge_suites._warming
-assert thread is not threading.main_thread() and not thread.daemon
-thread.join(timeout=120)
-assert not thread.is_alive()
-assert "great_expectations" in sys.modules
-assert os.environ["GX_ANALYTICS_ENABLED"] == "False"
-assert ge_suites.import_great_expectations() is sys.modules["great_expectations"]
-print("ok")
-"""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
-
-
-def test_a_failed_warm_import_is_left_for_the_real_import_to_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    from data_contracts import ge_suites
-
-    def broken() -> None:
-        raise ImportError("no great_expectations here")
-
-    seen: list[threading.ExceptHookArgs] = []
-    monkeypatch.setattr(ge_suites, "import_great_expectations", broken)
-    monkeypatch.setattr(ge_suites, "_warming", [])
-    monkeypatch.setattr(threading, "excepthook", seen.append)
-    ge_suites.warm_great_expectations()
-    ge_suites._warming[0].join(timeout=30)
-    assert not seen  # nothing escaped the helper thread
-    with pytest.raises(ImportError, match="no great_expectations here"):
-        ge_suites.import_great_expectations()
