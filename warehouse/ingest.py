@@ -29,6 +29,7 @@ from warehouse.landing import (
     discover,
     identity,
     pin,
+    settled,
     sha256_of,
     unchanged,
 )
@@ -181,7 +182,7 @@ def _remembered(known: dict | None, st: os.stat_result) -> str | None:
     if known is not None and (
         (known["device"], known["inode"], known["size_bytes"], known["mtime_ns"], known["ctime_ns"])
         == identity(st)
-        and max(st.st_mtime_ns, st.st_ctime_ns) < known["hashed_at_ns"] - RACY_SECONDS * 1_000_000_000
+        and settled(st, known["hashed_at_ns"], RACY_SECONDS)
     ):
         return known["sha256"]
     return None

@@ -200,6 +200,13 @@ def sha256_of(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def settled(st: os.stat_result, since_ns: int, racy_seconds: float = RACY_SECONDS) -> bool:
+    """Whether the file had last changed more than `racy_seconds` before the clock read
+    `since_ns` (when a pass over it began): only then does an unchanged `identity` prove that
+    the pass saw the file as it is."""
+    return max(st.st_mtime_ns, st.st_ctime_ns) < since_ns - racy_seconds * 1_000_000_000
+
+
 def identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
     """What tells one state of a file from any other: device, inode, size, modification and
     change time. The change time moves with any write and cannot be set back; a write within

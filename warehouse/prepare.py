@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse.landing import RACY_SECONDS, LandingFile, identity, open_delivery
+from warehouse.landing import RACY_SECONDS, LandingFile, identity, open_delivery, settled
 from warehouse.readers import Sheet, _Scan, read_sheet, scan_stream
 
 
@@ -40,9 +40,7 @@ class Prepared:
 
     def holds_for(self, st: os.stat_result) -> bool:
         """Whether this pass read the file the ingest pinned as `st`, as it is."""
-        return identity(st) == self.identity and (
-            max(st.st_mtime_ns, st.st_ctime_ns) < self.started_ns - RACY_SECONDS * 1_000_000_000
-        )
+        return identity(st) == self.identity and settled(st, self.started_ns, RACY_SECONDS)
 
 
 def prepare(
