@@ -66,7 +66,7 @@ def release_gate(
 ) -> dg.AssetCheckResult:
     staging = _staging_for_run(locations.publish, context.run.run_id)
     with warehouse.connect() as con:  # the gate looks for complainants and raw ID numbers too
-        problems = release.check_release(staging, con)
+        problems = release.check_release(staging, con, release.latest_release(locations.publish))
     return dg.AssetCheckResult(
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,

@@ -14,6 +14,7 @@ connection and is reported as not run (a blocking finding) without it.
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +27,7 @@ import duckdb
 import yaml
 
 from data_contracts import Contract, published_contracts
+from warehouse import gate_memory
 from warehouse.db import configure, query, run_sql, table_exists
 
 DISCLOSURE_POLICY_PATH = Path(__file__).parent / "policy" / "disclosure.yaml"
@@ -126,10 +128,14 @@ def masking_params(policy: DisclosurePolicy | None = None) -> dict[str, str]:
 @dataclass(frozen=True)
 class GateScan:
     """What one read of a release's files found: the privacy findings, and for each dataset given
-    cell rules the rows of contract_cells.sql (rule, column_name, first_row, failures)."""
+    cell rules the rows of contract_cells.sql (rule, column_name, first_row, failures). `full_scan`
+    says whether every row was read (else only those a cleared release did not hold), and
+    `name_bytes` the complainant-name lengths name keys were kept for (gate_memory)."""
 
     findings: list[Finding]
     cell_failures: dict[str, list[dict[str, Any]]]
+    full_scan: bool = True
+    name_bytes: tuple[int | None, int | None] = (None, None)
 
 
 def scan_release(release_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> list[Finding]:
@@ -153,26 +159,36 @@ def gate_scan(
     *,
     warehouse: bool,
     cell_rules: Mapping[str, Mapping[str, Any]] | None = None,
+    cleared: gate_memory.ClearedRelease | None = None,
 ) -> GateScan:
     """Read every Parquet file of `release_dir` once for the privacy scan and, for the datasets in
     `cell_rules` (the parameters `required_columns`, `allowed` and `uscc_columns` of
     contract_cells), for the cell-level contract rules too. `warehouse` says whether `con` holds the
-    raw layer to take complainant names and raw identity and phone numbers from."""
+    raw layer to take complainant names and raw identity and phone numbers from.
+
+    With `cleared` (a release this gate cleared before, gate_memory.cleared_release), only the rows
+    it does not hold are read, unless something looked up now could be in the rows it does hold."""
     policy = disclosure_policy()
     cell_rules = cell_rules or {}
     run_sql(con, "publish/macros")
     run_sql(con, "publish/privacy_known_reset")
+    run_sql(con, "publish/privacy_candidates_reset")
     try:
         findings = _load_known_values(con, policy) if warehouse else [_not_run_without_warehouse()]
+        if cleared is not None and (findings or not gate_memory.still_clear(con, cleared)):
+            cleared = None
         failures: dict[str, list[dict[str, Any]]] = {}
         contracts = published_contracts()
-        for path in sorted(Path(release_dir).glob("*.parquet")):
-            rules = cell_rules.get(path.stem)
-            file_findings, file_failures = _scan_file(con, path, contracts.get(path.stem), policy, rules)
-            findings.extend(file_findings)
-            if rules is not None:
-                failures[path.stem] = file_failures
-        return GateScan(findings, failures)
+        with tempfile.TemporaryDirectory(prefix="credit-lists-gate-") as new_rows_dir:
+            for path in sorted(Path(release_dir).glob("*.parquet")):
+                rules = cell_rules.get(path.stem)
+                file_findings, file_failures = _scan_file(
+                    con, path, contracts.get(path.stem), policy, rules, cleared, Path(new_rows_dir)
+                )
+                findings.extend(file_findings)
+                if rules is not None:
+                    failures[path.stem] = file_failures
+        return GateScan(findings, failures, cleared is None, gate_memory.known_name_bytes(con))
     finally:
         run_sql(con, "publish/privacy_known_reset")  # drop the looked-up values at once
 
@@ -373,6 +389,8 @@ def _scan_file(
     contract: Contract | None,
     policy: DisclosurePolicy,
     cell_rules: Mapping[str, Any] | None = None,
+    cleared: gate_memory.ClearedRelease | None = None,
+    new_rows_dir: Path | None = None,
 ) -> tuple[list[Finding], list[dict[str, Any]]]:
     gate = policy.gate
     findings = [
@@ -390,8 +408,15 @@ def _scan_file(
     columns = query(con, "publish/contract_columns", {"path": str(path)})
     scan = {c["column_name"] for c in columns if c["column_type"] not in _UNSCANNED_TYPES}
     name_scan = scan - set(_name_exempt_columns(path.stem, contract, policy))
+    read, rows = path, None  # rows: the file row of each row read, when not every row is read
+    if cleared is not None and new_rows_dir is not None:
+        new = gate_memory.new_rows(
+            con, path, cleared, *gate_memory.gate_read_columns(columns, scan, cell_rules), new_rows_dir
+        )
+        if new is not None:
+            read, rows = new
     try:
-        _read_cells(con, path, columns, cell_rules, scan, name_scan, policy)
+        _read_cells(con, read, columns, cell_rules, scan, name_scan, policy)
         failures = query(con, "publish/contract_cells") if cell_rules is not None else []
         params = {
             "id_number_min_birth_year": int(gate["id_number_min_birth_year"]),
@@ -404,17 +429,22 @@ def _scan_file(
             "max_findings": int(gate["max_findings_per_rule"]),
         }
         run_sql(con, "publish/privacy_cells", params)
-        rows = query(con, "publish/privacy_findings", params)
+        hits = query(con, "publish/privacy_findings", params)
+        run_sql(con, "publish/privacy_candidates", params)
     finally:
         run_sql(con, "publish/privacy_cells_drop")
+
+    def file_row(row_no: Any) -> int:
+        return int(row_no) if rows is None else rows[int(row_no)]
+
     findings.extend(
         Finding(
             file=path.name,
             column=r["column_name"],
-            row=int(r["row_no"]),
+            row=file_row(r["row_no"]),
             rule=r["rule"],
             detail=f"{r['total']} row(s) of this column in all",
         )
-        for r in rows
+        for r in hits
     )
-    return findings, failures
+    return findings, [{**f, "first_row": file_row(f["first_row"])} for f in failures]

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_contracts import Contract, published_contract
+from warehouse import gate_memory
 from warehouse.db import configure, execute, query, run_sql, split_statements, sql_text, table_exists
 from warehouse.privacy import contract_cell_failures, disclosure_policy, gate_scan, masking_params
 
@@ -670,13 +671,19 @@ def check_file(
     return problems
 
 
-def check_release(staging: Path, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
+def check_release(
+    staging: Path, con: duckdb.DuckDBPyConnection | None = None, previous: Path | None = None
+) -> list[str]:
     """Every blocking problem of a release candidate; an empty list clears it for promotion.
 
     Checks the manifest's hashes, each file against its published contract (columns, order,
     types, required, valid values, USCC check, primary key, row rules, metadata) and runs the
     privacy gate on every cell. Pass the open warehouse connection so that complainant names
     and raw identity numbers are looked for too; without it the gate reports that it could not.
+
+    `previous` (the latest published release) lets the cell-level rules skip the rows that a
+    release this warehouse's gate cleared already holds, where that is exact (warehouse/gate_memory.py);
+    a candidate that clears is remembered for the next gate.
     """
     staging = Path(staging)
     problems = verify_release(staging)
@@ -690,12 +697,14 @@ def check_release(staging: Path, con: duckdb.DuckDBPyConnection | None = None) -
         if con is None:
             configure(check_con)
         run_sql(check_con, "publish/macros")
+        cleared = gate_memory.cleared_release(con, previous) if con is not None else None
         # one read of each file serves the contracts' cell rules and the privacy scan
         scan = gate_scan(
             staging,
             check_con,
             warehouse=con is not None,
             cell_rules={name: cell_rules(published_contract(name)) for name in RELEASE_FILES},
+            cleared=cleared,
         )
         for name in RELEASE_FILES:
             problems.extend(check_file(check_con, staging, name, manifest, scan.cell_failures.get(name)))
@@ -704,8 +713,19 @@ def check_release(staging: Path, con: duckdb.DuckDBPyConnection | None = None) -
             check_con.close()
     problems.extend(str(f) for f in scan.findings)
     if not problems:
-        _atomic_write(_receipt(staging), hashlib.sha256(manifest_bytes).hexdigest().encode() + b"\n")
+        manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
+        if con is not None:
+            gate_memory.remember(
+                con, staging.name, manifest_sha256, full_scan=scan.full_scan, name_bytes=scan.name_bytes
+            )
+        _atomic_write(_receipt(staging), manifest_sha256.encode() + b"\n")
     return problems
+
+
+def latest_release(publish_dir: Path) -> Path | None:
+    """The folder latest.json names, or None before the first publication."""
+    latest = read_latest(publish_dir)
+    return Path(publish_dir) / latest["release"] if latest else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -66,3 +66,22 @@ CREATE OR REPLACE TEMP MACRO release_leaves(path, text_columns, text_list_column
     )
     UNPIVOT INCLUDE NULLS (items FOR column_name IN (COLUMNS(* EXCLUDE row_no)))
     WHERE column_name NOT IN ('gate:none', 'gate:none:json');
+
+-- One row per row of the Parquet file `path`: its file row number and a key holding exactly what
+-- the release gate reads of it (warehouse/gate_memory.py): the values of `value_columns`, and
+-- only whether each cell of `null_columns` is NULL (required columns the gate reads for that
+-- alone). Two rows with the same key get the same findings from every rule of the gate that
+-- looks at one row's content. "gate:none:*" are placeholders, as in release_leaves: each
+-- COLUMNS(...) must match a column.
+CREATE OR REPLACE TEMP MACRO gate_row_keys(path, value_columns, null_columns) AS TABLE
+    SELECT row_no, row(*COLUMNS(* EXCLUDE row_no)) AS row_key
+    FROM (
+        SELECT
+            file_row_number AS row_no,
+            COLUMNS(lambda c: c = 'gate:none:v' OR list_contains(value_columns, c)),
+            COLUMNS(lambda c: c = 'gate:none:n' OR list_contains(null_columns, c)) IS NULL
+        FROM (
+            SELECT *, NULL::VARCHAR AS "gate:none:v", NULL::VARCHAR AS "gate:none:n"
+            FROM read_parquet(path, file_row_number = true)
+        )
+    );

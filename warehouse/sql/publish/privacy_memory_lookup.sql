@@ -1,0 +1,6 @@
+-- The memory of release $release_id, cleared with manifest $manifest_sha256 under rules $fingerprint.
+SELECT name_shortest, name_longest
+FROM release_gate_memory
+WHERE release_id = $release_id AND manifest_sha256 = $manifest_sha256 AND fingerprint = $fingerprint
+ORDER BY remembered_at DESC
+LIMIT 1;
