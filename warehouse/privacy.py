@@ -4,7 +4,9 @@ Two layers, both driven by `warehouse/policy/disclosure.yaml`. The release SQL m
 account- and phone-number-like substrings in free text before any file is written
 (`masking_params`), and the gate (`scan_release`) then reads every cell of every Parquet file of a
 release with DuckDB and reports anything that still looks like personal data. The gate runs on the
-files as written, not on the SQL that made them, so a mistake anywhere upstream is caught.
+files as written, not on the SQL that made them, so a mistake anywhere upstream is caught. With a
+release it cleared before, it reads only the rows that release does not hold, where that finds
+exactly what reading every row finds (warehouse/gate_memory.py says when).
 
 Complainants' names and the identity and phone numbers delivered in the raw layer are looked up
 by equality; they live only in the warehouse, so that part of the scan needs the warehouse
