@@ -178,6 +178,13 @@ def test_two_dates_give_the_lists_the_data_says(place: Place):
     assert_no_duplicate_rows(place)
     latest = release.read_latest(place.publish)
     assert latest["as_of"] == AFTER.isoformat()
+    # the first release gate read every row; the second, run by the release_gate check, read only
+    # the rows the first release did not hold (warehouse/gate_memory.py), and both were remembered
+    with warehouse(place) as con:
+        gates = con.execute(
+            "SELECT release_id, full_scan FROM release_gate_memory ORDER BY remembered_at"
+        ).fetchall()
+    assert gates == [(release_of(place, BEFORE).name, True), (release_of(place, AFTER).name, False)]
 
     # backfilling an older date publishes its release but does not move readers back in time
     run(OLDER)
