@@ -4,6 +4,7 @@ data, and whenever anything the shortcut rests on has changed (warehouse/gate_me
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from datetime import date
@@ -46,7 +47,7 @@ def reads(monkeypatch) -> list[tuple[str, list[int]]]:
     def spy(con, path, *args: Any, **kwargs: Any):
         result = real(con, path, *args, **kwargs)
         if result is not None:
-            seen.append((path.name, result[1]))
+            seen.append((path.name, result))
         return result
 
     monkeypatch.setattr(gate_memory, "new_rows", spy)
@@ -202,7 +203,9 @@ def test_a_name_of_new_length_in_no_row_still_means_a_full_scan(con, tmp_path: P
     assert reads == [] and remembered(con) == [(staging.name, True)]
 
 
-@pytest.mark.parametrize("change", ["tampered file", "other rules", "other warehouse", "no memory"])
+@pytest.mark.parametrize(
+    "change", ["tampered file", "other rules", "other warehouse", "no memory", "hashes lost"]
+)
 def test_anything_the_shortcut_rests_on_changed_means_a_full_scan(
     con, tmp_path: Path, reads, monkeypatch, change: str
 ) -> None:
@@ -216,12 +219,37 @@ def test_anything_the_shortcut_rests_on_changed_means_a_full_scan(
         monkeypatch.setattr(gate_memory, "fingerprint", lambda: "a policy or SQL that changed")
     elif change == "other warehouse":
         con.execute("UPDATE release_gate_memory SET manifest_sha256 = 'another manifest'")
-    else:
+    elif change == "no memory":
         con.execute("DROP TABLE release_gate_memory")
+    else:  # an operator pruned the hashes: the old rows could no longer be vouched for
+        con.execute("DELETE FROM release_gate_candidates WHERE value_hash % 2 = 0")
     staging = next_candidate(con, publish_dir, "0e0e0e0e")
     assert gate(con, staging, publish_dir) == []
     assert reads == []
     assert remembered(con)[-1] == (staging.name, True)
+
+
+def test_the_fingerprint_follows_the_rules_the_process_uses(monkeypatch) -> None:
+    """The policy and contracts as parsed (cached for the process), not the files as they are now."""
+    import data_contracts
+    from warehouse import privacy
+
+    base = gate_memory.fingerprint()
+    assert gate_memory.fingerprint() == base
+    policy = privacy.disclosure_policy()
+    fewer_exempt = dataclasses.replace(policy, gate={**policy.gate, "id_number_15_exempt_columns": []})
+    with monkeypatch.context() as m:
+        m.setattr(privacy, "disclosure_policy", lambda: fewer_exempt)
+        assert gate_memory.fingerprint() != base
+    contracts = data_contracts.published_contracts()
+    permits = contracts["permits"]
+    loosened = dataclasses.replace(
+        permits, fields=tuple(dataclasses.replace(f, required=False) for f in permits.fields)
+    )
+    with monkeypatch.context() as m:
+        m.setattr(data_contracts, "published_contracts", lambda: {**contracts, "permits": loosened})
+        assert gate_memory.fingerprint() != base
+    assert gate_memory.fingerprint() == base
 
 
 def test_without_the_warehouse_nothing_is_skipped_or_remembered(con, tmp_path: Path, reads) -> None:
@@ -279,19 +307,19 @@ def test_new_rows_are_those_whose_read_cells_no_previous_row_has(
     values_l, nulls_l = [c for c in order if c in values], [c for c in order if c in nulls]
     folder = Path(tempfile.mkdtemp(dir=tmp_path))
     (folder / "previous").mkdir()
-    (folder / "out").mkdir()
     _write(folder / "previous" / "f.parquet", previous)
     _write(folder / "f.parquet", candidate)
     con = duckdb.connect()
     configure(con)
     run_sql(con, "publish/macros")
     cleared = gate_memory.ClearedRelease(folder / "previous", (None, None))
-    result = gate_memory.new_rows(con, folder / "f.parquet", cleared, values_l, nulls_l, folder / "out")
-    assert result is not None
-    subset, rows = result
+    rows = gate_memory.new_rows(con, folder / "f.parquet", cleared, values_l, nulls_l)
     old = {_key(r, values_l, nulls_l) for r in previous}
     assert rows == [i for i, r in enumerate(candidate) if _key(r, values_l, nulls_l) not in old]
-    assert pq.read_table(subset).to_pylist() == [
-        pq.read_table(folder / "f.parquet").to_pylist()[i] for i in rows
-    ]
-    assert pq.read_schema(subset).equals(pq.read_schema(folder / "f.parquet"), check_metadata=False)
+    # and the gate reads exactly those rows of the file
+    leaves = con.execute(
+        "SELECT DISTINCT row_no FROM release_leaves($p, [], [], ['code', 'amount', 'day', 'tags'], "
+        "new_rows_only := true) ORDER BY row_no",
+        {"p": str(folder / "f.parquet")},
+    ).fetchall()
+    assert [r for (r,) in leaves] == rows

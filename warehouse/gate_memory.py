@@ -22,36 +22,50 @@ primary key, row rules) always read the whole candidate (`release.check_file`).
 from __future__ import annotations
 
 import hashlib
+import platform
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow.parquet as pq
+import pyarrow
 
-from warehouse.db import SQL_DIR, query, run_sql, split_statements, sql_text
+from warehouse.db import SQL_DIR, query, run_sql, sql_text
 
-_RULE_FILES: tuple[Path, ...] = (
-    Path(__file__).with_name("privacy.py"),
-    Path(__file__),
-    Path(__file__).parent / "policy" / "disclosure.yaml",
-    SQL_DIR / "macros.sql",
-)
-_RULE_DIRS: tuple[tuple[Path, str], ...] = (
-    (SQL_DIR / "publish", "*.sql"),
-    (Path(__file__).parent.parent / "data_contracts" / "published", "*"),
-)
+_ROOT = Path(__file__).parent.parent
+
+
+def _code_fingerprint() -> bytes:
+    """The gate's Python as this process imported it (read once, at import) and the engines' versions."""
+    digest = hashlib.sha256(
+        f"python {platform.python_version()} duckdb {duckdb.__version__} pyarrow {pyarrow.__version__}\n".encode()
+    )
+    code = [_ROOT / "warehouse" / n for n in ("privacy.py", "gate_memory.py", "release.py", "db.py")]
+    for path in code + sorted((_ROOT / "data_contracts").glob("*.py")):
+        digest.update(f"{path.name}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.digest()
+
+
+_CODE = _code_fingerprint()
 
 
 def fingerprint() -> str:
-    """One hash of everything that decides what the gate finds: a change to any means a full scan."""
-    digest = hashlib.sha256(f"duckdb {duckdb.__version__}\n".encode())
-    files = list(_RULE_FILES) + [p for d, pattern in _RULE_DIRS for p in sorted(d.rglob(pattern))]
-    for path in files:
-        if path.is_file():
-            digest.update(f"{path.name}\n".encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    """One hash of everything that decides what the gate finds, as this process uses it: its code,
+    the disclosure policy and published contracts as parsed (cached for the process), and the SQL
+    texts it runs (cached as read). A change to any means a full scan. Take it once per gate, before
+    the scan, and remember the gate under that value."""
+    from data_contracts import published_contracts  # the contracts import nothing of ours, but keep
+    from warehouse.privacy import disclosure_policy  # privacy -> gate_memory one-way at import
+
+    digest = hashlib.sha256(_CODE)
+    digest.update(repr(disclosure_policy()).encode())
+    for name, contract in sorted(published_contracts().items()):
+        digest.update(f"{name}\n{contract!r}\n".encode())
+    for path in [SQL_DIR / "macros.sql", *sorted((SQL_DIR / "publish").glob("*.sql"))]:
+        name = path.relative_to(SQL_DIR).with_suffix("").as_posix()
+        digest.update(f"{name}\n{sql_text(name)}\n".encode())
     return digest.hexdigest()
 
 
@@ -63,20 +77,23 @@ class ClearedRelease:
     name_bytes: tuple[int | None, int | None]
 
 
-def cleared_release(con: duckdb.DuckDBPyConnection, release_dir: Path | None) -> ClearedRelease | None:
-    """The release at `release_dir` if this warehouse remembers clearing exactly its files, else None."""
+def cleared_release(
+    con: duckdb.DuckDBPyConnection, release_dir: Path | None, rules: str
+) -> ClearedRelease | None:
+    """The release at `release_dir` if this warehouse remembers clearing exactly its files under
+    the rules `rules` (a `fingerprint`), with every candidate hash it kept then still there; else None."""
     from warehouse.release import MANIFEST, verify_release  # release imports privacy, which imports us
 
     if release_dir is None or not Path(release_dir).is_dir() or verify_release(release_dir):
         return None
-    run_sql(con, "publish/privacy_memory")
+    _create_tables(con)
     rows = query(
         con,
         "publish/privacy_memory_lookup",
         {
             "release_id": Path(release_dir).name,
             "manifest_sha256": hashlib.sha256((Path(release_dir) / MANIFEST).read_bytes()).hexdigest(),
-            "fingerprint": fingerprint(),
+            "fingerprint": rules,
         },
     )
     if not rows:
@@ -120,13 +137,10 @@ def new_rows(
     cleared: ClearedRelease,
     value_columns: list[str],
     null_columns: list[str],
-    into: Path,
-) -> tuple[Path, list[int]] | None:
-    """Write the rows of `path` that the cleared release does not hold to `into`/<same name>.
-
-    Returns that file and the candidate's row number of each of its rows, in order; None when the
-    cleared release has no such file or one of other columns or types (the whole file is scanned).
-    """
+) -> list[int] | None:
+    """Fill the TEMP table gate_new_rows with the rows of `path` that the cleared release does not
+    hold, and return their row numbers; None when the cleared release has no such file or one of
+    other columns or types (the whole file is read)."""
     previous = cleared.directory / path.name
     if not previous.is_file():
         return None
@@ -144,15 +158,7 @@ def new_rows(
             "null_columns": null_columns,
         },
     )
-    try:
-        (statement,) = split_statements(sql_text("publish/privacy_new_rows_read"))
-        table = con.sql(statement, params={"path": str(path)}).to_arrow_table()
-        rows = [r for (r,) in con.execute("SELECT row_no FROM gate_new_rows ORDER BY row_no").fetchall()]
-    finally:
-        con.execute("DROP TABLE IF EXISTS gate_new_rows")
-    subset = into / path.name
-    pq.write_table(table, subset)
-    return subset, rows
+    return [r for (r,) in con.execute("SELECT row_no FROM gate_new_rows ORDER BY row_no").fetchall()]
 
 
 def remember(
@@ -160,11 +166,13 @@ def remember(
     release_id: str,
     manifest_sha256: str,
     *,
+    rules: str,
     full_scan: bool,
     name_bytes: tuple[int | None, int | None],
 ) -> None:
-    """Keep what a clearing gate gathered (gate_candidates) for the next night's gate."""
-    run_sql(con, "publish/privacy_memory")
+    """Keep what a clearing gate gathered (gate_candidates) for the next night's gate, in one
+    transaction of its own (the caller holds none)."""
+    _create_tables(con)
     con.execute("BEGIN TRANSACTION")
     try:
         run_sql(
@@ -173,7 +181,7 @@ def remember(
             {
                 "release_id": release_id,
                 "manifest_sha256": manifest_sha256,
-                "fingerprint": fingerprint(),
+                "fingerprint": rules,
                 "name_shortest": name_bytes[0],
                 "name_longest": name_bytes[1],
                 "full_scan": full_scan,
@@ -183,3 +191,8 @@ def remember(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    run_sql(con, "publish/release_gate_memory")
+    run_sql(con, "publish/release_gate_candidates")

@@ -16,7 +16,6 @@ connection and is reported as not run (a blocking finding) without it.
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -181,15 +180,14 @@ def gate_scan(
             cleared = None
         failures: dict[str, list[dict[str, Any]]] = {}
         contracts = published_contracts()
-        with tempfile.TemporaryDirectory(prefix="credit-lists-gate-") as new_rows_dir:
-            for path in sorted(Path(release_dir).glob("*.parquet")):
-                rules = cell_rules.get(path.stem)
-                file_findings, file_failures = _scan_file(
-                    con, path, contracts.get(path.stem), policy, rules, cleared, Path(new_rows_dir)
-                )
-                findings.extend(file_findings)
-                if rules is not None:
-                    failures[path.stem] = file_failures
+        for path in sorted(Path(release_dir).glob("*.parquet")):
+            rules = cell_rules.get(path.stem)
+            file_findings, file_failures = _scan_file(
+                con, path, contracts.get(path.stem), policy, rules, cleared
+            )
+            findings.extend(file_findings)
+            if rules is not None:
+                failures[path.stem] = file_failures
         return GateScan(findings, failures, cleared is None, gate_memory.known_name_bytes(con))
     finally:
         run_sql(con, "publish/privacy_known_reset")  # drop the looked-up values at once
@@ -352,6 +350,7 @@ def _read_cells(
     scan: set[str],
     name_scan: set[str],
     policy: DisclosurePolicy,
+    new_rows_only: bool = False,
 ) -> None:
     """Build gate_cells for one file: one read shared by the contract rules and the privacy scan."""
     rules = rules or {}
@@ -381,6 +380,7 @@ def _read_cells(
             "scan_columns": sorted(scan),
             "name_columns": sorted(name_scan),
             "digits_needed": digits_needed(policy),
+            "new_rows_only": new_rows_only,
         },
     )
 
@@ -392,7 +392,6 @@ def _scan_file(
     policy: DisclosurePolicy,
     cell_rules: Mapping[str, Any] | None = None,
     cleared: gate_memory.ClearedRelease | None = None,
-    new_rows_dir: Path | None = None,
 ) -> tuple[list[Finding], list[dict[str, Any]]]:
     gate = policy.gate
     findings = [
@@ -410,15 +409,15 @@ def _scan_file(
     columns = query(con, "publish/contract_columns", {"path": str(path)})
     scan = {c["column_name"] for c in columns if c["column_type"] not in _UNSCANNED_TYPES}
     name_scan = scan - set(_name_exempt_columns(path.stem, contract, policy))
-    read, rows = path, None  # rows: the file row of each row read, when not every row is read
-    if cleared is not None and new_rows_dir is not None:
-        new = gate_memory.new_rows(
-            con, path, cleared, *gate_memory.gate_read_columns(columns, scan, cell_rules), new_rows_dir
+    new_rows_only = (
+        cleared is not None
+        and gate_memory.new_rows(
+            con, path, cleared, *gate_memory.gate_read_columns(columns, scan, cell_rules)
         )
-        if new is not None:
-            read, rows = new
+        is not None
+    )
     try:
-        _read_cells(con, read, columns, cell_rules, scan, name_scan, policy)
+        _read_cells(con, path, columns, cell_rules, scan, name_scan, policy, new_rows_only)
         failures = query(con, "publish/contract_cells") if cell_rules is not None else []
         params = {
             "id_number_min_birth_year": int(gate["id_number_min_birth_year"]),
@@ -435,18 +434,14 @@ def _scan_file(
         run_sql(con, "publish/privacy_candidates", params)
     finally:
         run_sql(con, "publish/privacy_cells_drop")
-
-    def file_row(row_no: Any) -> int:
-        return int(row_no) if rows is None else rows[int(row_no)]
-
     findings.extend(
         Finding(
             file=path.name,
             column=r["column_name"],
-            row=file_row(r["row_no"]),
+            row=int(r["row_no"]),
             rule=r["rule"],
             detail=f"{r['total']} row(s) of this column in all",
         )
         for r in hits
     )
-    return findings, [{**f, "first_row": file_row(f["first_row"])} for f in failures]
+    return findings, failures

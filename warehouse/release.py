@@ -697,7 +697,8 @@ def check_release(
         if con is None:
             configure(check_con)
         run_sql(check_con, "publish/macros")
-        cleared = gate_memory.cleared_release(con, previous) if con is not None else None
+        rules = gate_memory.fingerprint()  # before the scan: the rules it runs under
+        cleared = gate_memory.cleared_release(con, previous, rules) if con is not None else None
         # one read of each file serves the contracts' cell rules and the privacy scan
         scan = gate_scan(
             staging,
@@ -716,7 +717,12 @@ def check_release(
         manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
         if con is not None:
             gate_memory.remember(
-                con, staging.name, manifest_sha256, full_scan=scan.full_scan, name_bytes=scan.name_bytes
+                con,
+                staging.name,
+                manifest_sha256,
+                rules=rules,
+                full_scan=scan.full_scan,
+                name_bytes=scan.name_bytes,
             )
         _atomic_write(_receipt(staging), manifest_sha256.encode() + b"\n")
     return problems

@@ -41,14 +41,23 @@ CREATE OR REPLACE TEMP MACRO json_leaf_items(cell) AS
 --                      read back, so that the text is the one the gate has always scanned
 --                      (a DECIMAL(18,6) 13912345678.500000 reads 13912345678.5).
 -- Each COLUMNS(...) must match a column, so each reads a NULL placeholder too ("gate:none...", a
--- name no published contract uses), whose leaves are dropped again.
-CREATE OR REPLACE TEMP MACRO release_leaves(path, text_columns, text_list_columns, json_columns) AS TABLE
+-- name no published contract uses), whose leaves are dropped again. With `new_rows_only`, only the
+-- rows listed in the TEMP table gate_new_rows (privacy_new_rows.sql) are read.
+CREATE TEMP TABLE IF NOT EXISTS gate_new_rows (row_no BIGINT);
+
+CREATE OR REPLACE TEMP MACRO release_leaves(
+    path, text_columns, text_list_columns, json_columns, new_rows_only := false
+) AS TABLE
     SELECT row_no, column_name, value IS NULL AS cell_null, value
     FROM (
         SELECT
             file_row_number AS row_no,
             CAST(COLUMNS(lambda c: c = 'gate:none' OR list_contains(text_columns, c)) AS VARCHAR)
-        FROM (SELECT *, NULL::VARCHAR AS "gate:none" FROM read_parquet(path, file_row_number = true))
+        FROM (
+            SELECT *, NULL::VARCHAR AS "gate:none"
+            FROM read_parquet(path, file_row_number = true)
+            WHERE NOT new_rows_only OR file_row_number IN (SELECT row_no FROM gate_new_rows)
+        )
     )
     UNPIVOT INCLUDE NULLS (value FOR column_name IN (COLUMNS(* EXCLUDE row_no)))
     WHERE column_name <> 'gate:none'
@@ -62,6 +71,7 @@ CREATE OR REPLACE TEMP MACRO release_leaves(path, text_columns, text_list_column
         FROM (
             SELECT *, NULL::VARCHAR[] AS "gate:none", NULL::VARCHAR AS "gate:none:json"
             FROM read_parquet(path, file_row_number = true)
+            WHERE NOT new_rows_only OR file_row_number IN (SELECT row_no FROM gate_new_rows)
         )
     )
     UNPIVOT INCLUDE NULLS (items FOR column_name IN (COLUMNS(* EXCLUDE row_no)))

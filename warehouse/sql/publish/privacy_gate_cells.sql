@@ -1,5 +1,6 @@
 -- The leaves of the Parquet file $path (release_leaves) that the release gate has to look at, from
--- one read of the file shared by the contract checks and the privacy scan. Everything else is
+-- one read of the file shared by the contract checks and the privacy scan ($new_rows_only: of the
+-- rows in gate_new_rows alone, warehouse/gate_memory.py). Everything else is
 -- dropped here, so the tables built from gate_cells stay small:
 --   * leaves that fail `required` or `validValues`, and every leaf of a `check: uscc` column
 --     (contract_cells.sql checks each distinct code once),
@@ -50,7 +51,8 @@ leaves AS (
         $path,
         CAST($text_columns AS VARCHAR[]),
         CAST($text_list_columns AS VARCHAR[]),
-        CAST($json_columns AS VARCHAR[])
+        CAST($json_columns AS VARCHAR[]),
+        new_rows_only := $new_rows_only
     )
 ),
 kept AS (

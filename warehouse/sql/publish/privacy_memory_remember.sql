@@ -7,7 +7,8 @@ DELETE FROM release_gate_candidates WHERE $full_scan;
 INSERT INTO release_gate_candidates SELECT DISTINCT kind, value_hash FROM gate_candidates;
 
 INSERT INTO release_gate_memory VALUES (
-    $release_id, $manifest_sha256, $fingerprint, $name_shortest, $name_longest, $full_scan, now()
+    $release_id, $manifest_sha256, $fingerprint, $name_shortest, $name_longest, $full_scan,
+    (SELECT count(*) FROM release_gate_candidates), now()
 );
 
 DROP TABLE IF EXISTS gate_candidates;
