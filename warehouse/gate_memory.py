@@ -102,11 +102,11 @@ def cleared_release(
 
 
 def known_name_bytes(con: duckdb.DuckDBPyConnection) -> tuple[int | None, int | None]:
-    """The shortest and longest complainant name now looked for (privacy_known), in bytes."""
-    (row,) = con.execute(
-        "SELECT min(strlen(value)), max(strlen(value)) FROM privacy_known WHERE kind = 'complainant_name'"
-    ).fetchall()
-    return row[0], row[1]
+    """The shortest and longest complainant name now looked for (privacy_known), in bytes: the very
+    bounds the gate's leaf selection uses (privacy_name_bytes.sql)."""
+    run_sql(con, "publish/privacy_name_bytes")
+    (row,) = query(con, "publish/privacy_name_bytes_value")
+    return row["shortest"], row["longest"]
 
 
 def still_clear(con: duckdb.DuckDBPyConnection, cleared: ClearedRelease) -> bool:

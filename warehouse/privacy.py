@@ -359,6 +359,7 @@ def _read_cells(
     uscc = set(rules.get("uscc_columns", ()))
     read = [c for c in columns if c["column_name"] in required | allowed.keys() | uscc | scan]
     kinds = {c["column_name"]: _leaf_kind(c["column_type"]) for c in read}
+    run_sql(con, "publish/privacy_name_bytes")
     run_sql(
         con,
         "publish/privacy_gate_cells",

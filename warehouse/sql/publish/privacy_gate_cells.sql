@@ -15,16 +15,7 @@
 --     holds no blank (no tab, no Unicode space separator, which is all trim() and name_key drop)
 --     cannot shrink to one.
 -- $columns holds the contract's rules per column: required, allowed_values (NULL: any), uscc.
-CREATE TEMP TABLE IF NOT EXISTS privacy_known (kind VARCHAR, value VARCHAR);
-
--- The shortest and longest name in bytes (NULL, NULL: no name to look for), as a variable, which
--- DuckDB folds into the query as constants.
-SET VARIABLE gate_name_bytes = (
-    SELECT {'shortest': min(strlen(value)), 'longest': max(strlen(value))}
-    FROM privacy_known
-    WHERE kind = 'complainant_name'
-);
-
+-- The name lengths come from the variable gate_name_bytes (privacy_name_bytes.sql, set just before).
 CREATE OR REPLACE TEMP TABLE gate_cells AS
 WITH rules AS (
     SELECT r.*
