@@ -31,11 +31,7 @@ except ModuleNotFoundError:  # tests imported as a package
 PERMIT = "武岸审批许〔2022〕304号"
 
 
-@pytest.fixture
-def con():
-    connection = fx.warehouse()
-    yield connection
-    connection.close()
+con = pytest.fixture(fx.warehouse_fixture, name="con")
 
 
 @pytest.fixture
@@ -105,11 +101,7 @@ def test_personal_data_in_a_new_row_is_found_as_the_full_gate_finds_it(
     publish_dir = tmp_path / "publish"
     fx.publish(con, publish_dir)
     if rule == "privacy.known_identifier":
-        fx.insert(
-            con,
-            "raw_penalties",
-            [{"decision_doc_no": "x", "party_name": "x", "party_id_no": KNOWN_BAD_ID, "legal_rep": None}],
-        )
+        fx.deliver_identity_number(con, KNOWN_BAD_ID)
     con.execute(f"UPDATE {table} SET {column} = $v WHERE {key_column} = $k", {"v": value, "k": key})
     staging = next_candidate(con, publish_dir, "0e0e0e0e")
     problems = gate(con, staging, publish_dir)
@@ -141,11 +133,7 @@ def test_an_old_row_holding_a_number_delivered_since_is_found(con, tmp_path: Pat
         {"v": f"JY-{KNOWN_BAD_ID}", "k": PERMIT},
     )
     fx.publish(con, publish_dir)
-    fx.insert(
-        con,
-        "raw_penalties",
-        [{"decision_doc_no": "x", "party_name": "x", "party_id_no": KNOWN_BAD_ID, "legal_rep": None}],
-    )
+    fx.deliver_identity_number(con, KNOWN_BAD_ID)
     staging = next_candidate(con, publish_dir, "0e0e0e0e")
     problems = gate(con, staging, publish_dir)
     assert any(
@@ -160,9 +148,7 @@ def test_an_old_row_naming_a_complainant_who_complained_since_is_found(con, tmp_
     con.execute("UPDATE commitments_resolved SET acceptor = '钱七' WHERE commitment_code = 'CN2026-0002'")
     fx.publish(con, publish_dir)
     assert len("钱七".encode()) == len(fx.COMPLAINANT.encode())  # within the lengths already looked for
-    fx.insert(
-        con, "raw_complaints", [{"complaint_no": "TS-8", "complainant_name": "钱七", "complaint_text": "x"}]
-    )
+    fx.complain(con, "TS-8", "钱七")
     staging = next_candidate(con, publish_dir, "0e0e0e0e")
     problems = gate(con, staging, publish_dir)
     assert any(
@@ -176,11 +162,7 @@ def test_a_longer_complainant_name_than_any_before_means_a_full_scan(con, tmp_pa
     publish_dir = tmp_path / "publish"
     con.execute("UPDATE commitments_resolved SET acceptor = '欧阳娜娜' WHERE commitment_code = 'CN2026-0002'")
     fx.publish(con, publish_dir)
-    fx.insert(
-        con,
-        "raw_complaints",
-        [{"complaint_no": "TS-8", "complainant_name": "欧阳娜娜", "complaint_text": "x"}],
-    )
+    fx.complain(con, "TS-8", "欧阳娜娜")
     staging = next_candidate(con, publish_dir, "0e0e0e0e")
     problems = gate(con, staging, publish_dir)
     assert any(
@@ -193,11 +175,7 @@ def test_a_name_of_new_length_in_no_row_still_means_a_full_scan(con, tmp_path: P
     """Name keys were kept only for the lengths looked for then: the shortcut cannot vouch for others."""
     publish_dir = tmp_path / "publish"
     fx.publish(con, publish_dir)
-    fx.insert(
-        con,
-        "raw_complaints",
-        [{"complaint_no": "TS-8", "complainant_name": "欧阳娜娜", "complaint_text": "x"}],
-    )
+    fx.complain(con, "TS-8", "欧阳娜娜")
     staging = next_candidate(con, publish_dir, "0e0e0e0e")
     assert gate(con, staging, publish_dir) == []
     assert reads == [] and remembered(con) == [(staging.name, True)]

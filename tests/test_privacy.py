@@ -27,11 +27,7 @@ UNKNOWN_ID = fx.ric("11010519491231002")
 KNOWN_BAD_ID = fx.PLANTED_ID_2[:17] + ("1" if fx.PLANTED_ID_2[17] != "1" else "2")
 
 
-@pytest.fixture
-def con():
-    connection = fx.warehouse()
-    yield connection
-    connection.close()
+con = pytest.fixture(fx.warehouse_fixture, name="con")
 
 
 def published_text(publish_dir: Path) -> str:
@@ -160,11 +156,7 @@ def test_gate_rules_name_file_column_row_and_rule(
     con, tmp_path: Path, table, column, key_column, key, value, file, published, rule
 ) -> None:
     if rule == "privacy.known_identifier":
-        fx.insert(
-            con,
-            "raw_penalties",
-            [{"decision_doc_no": "x", "party_name": "x", "party_id_no": KNOWN_BAD_ID, "legal_rep": None}],
-        )
+        fx.deliver_identity_number(con, KNOWN_BAD_ID)
     con.execute(f"UPDATE {table} SET {column} = $v WHERE {key_column} = $k", {"v": value, "k": key})
     staging = release.build_release(con, tmp_path, fx.AS_OF, "0f0e0d0c-run", fx.POLICY)
     findings = [f for f in scan_release(staging, con) if f.rule.startswith("privacy.")]
@@ -181,11 +173,7 @@ def test_gate_rules_name_file_column_row_and_rule(
 
 def test_the_record_s_own_party_and_short_names_are_not_complainant_findings(con, tmp_path: Path) -> None:
     """A 自然人 penalised under a name that a complainant also bears is published (section 6)."""
-    fx.insert(
-        con,
-        "raw_complaints",
-        [{"complaint_no": "TS-9", "complainant_name": fx.NATURAL_PERSON, "complaint_text": "x"}],
-    )
+    fx.complain(con, "TS-9", fx.NATURAL_PERSON)
     con.execute("UPDATE commitments_resolved SET acceptor = '李' WHERE commitment_code = 'CN2026-0002'")
     staging = release.build_release(con, tmp_path, fx.AS_OF, "0f0e0d0c-run", fx.POLICY)
     assert release.check_release(staging, con) == []

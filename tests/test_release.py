@@ -32,11 +32,7 @@ except ModuleNotFoundError:  # tests imported as a package
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture
-def con():
-    connection = fx.warehouse()
-    yield connection
-    connection.close()
+con = pytest.fixture(fx.warehouse_fixture, name="con")
 
 
 @pytest.fixture

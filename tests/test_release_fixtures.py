@@ -9,6 +9,7 @@ the fixture's own check-digit helpers against the shared reference vectors.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -564,6 +565,31 @@ def warehouse(path: Path | None = None) -> duckdb.DuckDBPyConnection:
     create_tables(con)
     load(con)
     return con
+
+
+def warehouse_fixture() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The in-memory fixture warehouse, closed after the test: `con = pytest.fixture(...)`."""
+    connection = warehouse()
+    yield connection
+    connection.close()
+
+
+def deliver_identity_number(con: duckdb.DuckDBPyConnection, number: str) -> None:
+    """A raw penalty delivering `number` as its party's identity number."""
+    insert(
+        con,
+        "raw_penalties",
+        [{"decision_doc_no": "x", "party_name": "x", "party_id_no": number, "legal_rep": None}],
+    )
+
+
+def complain(con: duckdb.DuckDBPyConnection, complaint_no: str, complainant: str) -> None:
+    """A raw complaint by `complainant`."""
+    insert(
+        con,
+        "raw_complaints",
+        [{"complaint_no": complaint_no, "complainant_name": complainant, "complaint_text": "x"}],
+    )
 
 
 def publish(
