@@ -22,7 +22,7 @@ CREDIT_TABLES = {
     "penalties_resolved": "处罚解析：最新送达为准、撤销、严重程度、公示期与信用修复。Penalties after corrections, revocations, severity, disclosure windows and repairs.",
     "permits_resolved": "许可解析：最新送达为准，T 日是否有效。Permits after corrections, with validity at T.",
     "commitments_resolved": "信用承诺解析：最新送达为准，认定日期。Commitments after corrections, with the effective judgement date.",
-    "complaints_linked": "投诉关联：按信用代码或唯一名称关联商户，受理与未解决状态。Complaints linked to merchants, accepted/unresolved flags.",
+    "complaints_linked": "投诉关联：最长投诉统计期内的投诉按信用代码或唯一名称关联商户，受理与未解决状态。Complaints within the policy's longest complaint window, linked to merchants, accepted/unresolved flags.",
     "merchant_credit": "商户信用：分数、等级（A/B/C/D）、原因代码、政策版本。Score, tier, reason codes and policy version per merchant.",
     "black_list": "失信黑名单：触发条件、列入日期、预计移出日期、依据文书。Black list with triggers, dates and basis documents.",
     "red_list": "诚信红名单：列入日期、有效期至、理由。Red list with listing dates and reasons.",

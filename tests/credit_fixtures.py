@@ -9,18 +9,20 @@ follow breaks these tests. Every record is delivered as its own file, in list or
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
 from data_contracts import INCOMING_DATASETS, incoming_contract
 from warehouse.credit import compute_credit
 from warehouse.db import configure
-from warehouse.policy import Policy, load_policy
+from warehouse.policy import DEFAULT_POLICY_PATH, Policy, load_policy
 
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -263,6 +265,15 @@ def default_policy() -> Policy:
     if _DEFAULT_POLICY is None:
         _DEFAULT_POLICY = load_policy()
     return _DEFAULT_POLICY
+
+
+def write_policy(folder: Path, mutate: Callable[[dict[str, Any]], None]) -> Path:
+    """The default policy file as `mutate` edits it, written to `folder/policy.yaml`."""
+    raw = yaml.safe_load(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+    mutate(raw)
+    path = folder / "policy.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 @dataclass

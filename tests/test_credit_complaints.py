@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
-from credit_fixtures import NAME, Case, M, base_permit, check, complaint, evaluate, ids, make_uscc, permit
+from credit_fixtures import (
+    NAME,
+    Case,
+    M,
+    base_permit,
+    check,
+    complaint,
+    evaluate,
+    ids,
+    make_uscc,
+    permit,
+    write_policy,
+)
+
+from warehouse.policy import load_policy
 
 T = date(2026, 6, 30)
 B = base_permit()
@@ -166,3 +181,28 @@ def test_complaint_respondent_alone_makes_a_merchant() -> None:
         None,
     )
     assert ev.merchant(shop)["tier"] == "A"
+
+
+def test_only_complaints_that_can_count_are_linked(tmp_path: Path) -> None:
+    """complaints_linked holds the complaints of the policy's longest complaint window (the
+    score's or the red list's), and each count keeps its own window within it."""
+    records = [
+        B,
+        complaint(ago(364), status="调解不成功", no="C-364"),
+        complaint(ago(365), status="调解不成功", no="C-365"),
+        complaint(ago(500), status="调解不成功", no="C-500"),
+        complaint(ago(800), status="调解不成功", no="C-800"),
+    ]
+    default = evaluate(records, T)
+    assert [r["complaint_no"] for r in default.rows("complaints_linked")] == ["C-364"]
+    m = default.merchant()
+    assert (m["unresolved_complaints"], m["red_unresolved_complaints"]) == (1, 1)
+
+    def longer_red_window(raw: dict) -> None:
+        raw["red_list"]["complaint_window_days"] = 730
+
+    wider = evaluate(records, T, load_policy(write_policy(tmp_path, longer_red_window)))
+    rows = {r["complaint_no"]: r["in_window"] for r in wider.rows("complaints_linked")}
+    assert rows == {"C-364": True, "C-365": False, "C-500": False}
+    m = wider.merchant()
+    assert (m["unresolved_complaints"], m["red_unresolved_complaints"], m["score"]) == (1, 3, 95)

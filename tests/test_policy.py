@@ -8,8 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
-from credit_fixtures import M, evaluate, penalty, permit
+from credit_fixtures import M, evaluate, penalty, permit, write_policy
 
 from warehouse.db import SQL_DIR
 from warehouse.policy import DEFAULT_POLICY_PATH, SCHEMA, PolicyError, load_policy
@@ -79,14 +78,6 @@ def test_every_policy_key_reaches_the_credit_sql() -> None:
     assert used - params == {"as_of"}
 
 
-def _write(tmp_path: Path, mutate) -> Path:
-    raw = yaml.safe_load(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
-    mutate(raw)
-    path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
@@ -131,7 +122,7 @@ def _write(tmp_path: Path, mutate) -> Path:
     ],
 )
 def test_a_broken_policy_is_refused_naming_file_and_key(tmp_path: Path, mutate, message: str) -> None:
-    path = _write(tmp_path, mutate)
+    path = write_policy(tmp_path, mutate)
     with pytest.raises(PolicyError) as err:
         load_policy(path)
     assert str(path) in str(err.value)
@@ -159,7 +150,7 @@ def test_edited_policy_changes_the_result(tmp_path: Path) -> None:
         raw["score"]["penalty_points"]["general"] = 21
         raw["tiers"]["b_min_score"] = 85
 
-    policy = load_policy(_write(tmp_path, edit))
+    policy = load_policy(write_policy(tmp_path, edit))
     T = date(2026, 6, 30)
     records = [permit(date(2025, 1, 1)), penalty(date(2026, 5, 1), fine=5)]
     default = evaluate(records, T).merchant(M)

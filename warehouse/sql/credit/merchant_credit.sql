@@ -81,10 +81,8 @@ cmp AS (
         CAST(count(*) FILTER (
             WHERE unresolved AND registered_on > $as_of - $red_list_complaint_window_days
         ) AS INTEGER) AS red_unresolved_complaints
-    FROM complaints_linked
-    WHERE as_of = $as_of
-        AND uscc IS NOT NULL
-        AND registered_on > $as_of - greatest($complaints_window_days, $red_list_complaint_window_days)
+    FROM complaints_linked  -- only complaints within the longest window (complaints_linked.sql)
+    WHERE as_of = $as_of AND uscc IS NOT NULL
     GROUP BY uscc
 ),
 com AS (
