@@ -20,12 +20,14 @@ def _files(tmp_path):
         "bom": codecs.BOM_UTF8 + "名,号\n甲,1\n".encode(),
         "blank": b"h\n1\n\n2\n",
         "blank_crlf": b"h\r\n1\r\n\r\n2\r\n",
+        "blank_cr": b"h\r1\r\r2\r",
         "nul": b"h\n1\x00\n",
         "cut": "h\n中".encode()[:-1],
         "gb": "名,号\n甲,1\n".encode("gb18030"),
         "bom_gb": codecs.BOM_UTF8 + "名\n甲\n".encode("gb18030"),
         "seam_nn": filler + b"1\n\n2\n",  # the second \n of the pair is the chunk's first byte
         "seam_nrn": filler + b"\n\r\n2\n",
+        "seam_rr": filler + b"\r\r2\r",
         "seam_crlf": filler + b"1\r\n",
         "seam_utf8": filler + "1中\n".encode(),  # a character cut by the chunk boundary
         "empty": b"",
@@ -49,6 +51,6 @@ def test_scan_matches_the_passes_it_replaced(tmp_path):
             assert landing.utf8_verdict(scan.head, scan.utf8) == expected, name
         if status != "invalid":
             for s in (scan, readers._scan(path, decode=False)):
-                assert s.blank == readers._scan_bytes(path, (b"\n\n", b"\n\r\n")), name
+                assert s.blank == readers._scan_bytes(path, readers.BLANK_LINE_ENDS), name
                 assert s.crlf == readers._has_crlf(path), name
                 assert s.nul == (b"\x00" in path.read_bytes()), name

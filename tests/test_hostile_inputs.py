@@ -635,7 +635,7 @@ PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 @given(
     cells=st.lists(st.tuples(st.sampled_from(FIELDS), TEXT), min_size=1, max_size=6),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
-    line_end=st.sampled_from(["\n", "\r\n"]),
+    line_end=st.sampled_from(["\n", "\r\n", "\r"]),
 )
 def test_any_cell_text_is_kept_exactly_or_its_row_quarantined(cells, encoding, line_end):
     table = pen_rows(1, 2)
@@ -666,6 +666,35 @@ def test_any_cell_text_is_kept_exactly_or_its_row_quarantined(cells, encoding, l
                     value = table[1][FIELDS.index(field)]
                     assert got[2][field] == (value if value != "" else None), field
             assert got[1]["decision_doc_no"] == doc_no(1)
+            balanced(con, ("penalties",))
+        finally:
+            con.close()
+
+
+@PROPERTY
+@given(
+    gaps=st.lists(st.integers(min_value=0, max_value=3), min_size=3, max_size=3),
+    line_end=st.sampled_from(["\n", "\r\n", "\r"]),
+    encoding=st.sampled_from(["utf-8", "gb18030"]),
+)
+def test_row_numbers_are_positions_in_the_file_around_empty_lines(gaps, line_end, encoding):
+    """gaps[i] empty lines before record i: its row number counts them, as a spreadsheet would."""
+    lines = [csv_text([row]).removesuffix("\n") for row in [HEADER, *pen_rows(1, 2, 3)]]
+    body = lines[0] + line_end
+    expected, position = [], 0
+    for gap, line in zip(gaps, lines[1:], strict=True):
+        body += line_end * gap + line + line_end
+        position += gap + 1
+        expected.append(position)
+    with tempfile.TemporaryDirectory() as tmp:
+        landing = Path(tmp) / "landing"
+        (landing / "penalties").mkdir(parents=True)
+        (landing / "penalties" / "p.csv").write_bytes(body.encode(encoding))
+        con = _fresh()
+        try:
+            ingest_dataset(con, landing, "penalties", "prop", AS_OF)
+            got = {r["decision_doc_no"]: r["_row_number"] for r in raw_rows(con)}
+            assert [got[doc_no(n)] for n in (1, 2, 3)] == expected
             balanced(con, ("penalties",))
         finally:
             con.close()

@@ -116,7 +116,7 @@ def test_undecodable_csv_is_refused_with_a_reason(con, landing):
     assert_accounting(con)
 
 
-@pytest.mark.parametrize("line_ends", ["crlf", "mixed"])
+@pytest.mark.parametrize("line_ends", ["crlf", "mixed", "cr"])
 def test_csv_line_ends(con, landing, line_ends):
     header = header_row("penalties", PEN_FIELDS)
     path = write_csv(landing / "penalties" / "a.csv", header, pen_rows(1, 2, 3), line_end="\r\n")
@@ -125,12 +125,29 @@ def test_csv_line_ends(con, landing, line_ends):
         data = path.read_bytes()
         cut = data.index(b"\r\n", data.index(b"\r\n") + 2)
         path.write_bytes(data[:cut] + data[cut:].replace(b"\r\n", b"\n"))
+    if line_ends == "cr":  # "CSV (Macintosh)" from Excel
+        path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r"))
 
     ingest(con, landing, "penalties")
 
     got = raw(con)
     assert [r["_row_number"] for r in got] == [1, 2, 3]
     assert [r["current_status"] for r in got] == ["正常"] * 3  # the last column carries no \r
+    assert_accounting(con)
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r"])
+def test_empty_lines_keep_their_place_whatever_the_line_ends(con, landing, line_end):
+    """Row numbers are positions in the file, as a spreadsheet shows them, for every line end."""
+    header = header_row("penalties", PEN_FIELDS)
+    path = write_csv(landing / "penalties" / "a.csv", header, pen_rows(1, 2), line_end=line_end)
+    end = line_end.encode()
+    head, first, second = path.read_bytes().split(end)[:3]
+    path.write_bytes(end.join([head, end[:0], first, end[:0], end[:0], second, b""]))
+
+    ingest(con, landing, "penalties")
+
+    assert [r["_row_number"] for r in raw(con)] == [2, 5]
     assert_accounting(con)
 
 

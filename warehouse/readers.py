@@ -150,6 +150,11 @@ def _columns(n: int) -> dict[str, str]:
     return {f"c{i}": "VARCHAR" for i in range(n)}
 
 
+# Two line ends in a row, the only way a CSV holds an empty line: LF, CRLF, and CR alone (Excel's
+# "CSV (Macintosh)"). DuckDB skips such a line without a trace; `_blank_record_positions` finds it.
+BLANK_LINE_ENDS = (b"\n\n", b"\n\r\n", b"\r\r")
+
+
 @dataclass(frozen=True)
 class _Scan:
     """What one pass over a file's bytes tells (`_scan`)."""
@@ -157,7 +162,7 @@ class _Scan:
     head: bytes  # the first 3 bytes
     utf8: str | None  # as landing._decodes(path, "utf-8"): ok, cut or invalid; None: not decoded
     nul: bool  # holds a NUL byte
-    blank: bool  # holds "\n\n" or "\n\r\n": may hold an empty line (`_blank_record_positions`)
+    blank: bool  # holds a BLANK_LINE_ENDS pair: may hold an empty line (`_blank_record_positions`)
     crlf: bool  # holds "\r\n"
 
 
@@ -207,7 +212,7 @@ def scan_stream(fh: BinaryIO, decode: bool, digest: hashlib._Hash | None = None)
         seam = tail + chunk[:3]
         nul = nul or b"\x00" in chunk
         if not blank:
-            blank = any(n in chunk or n in seam for n in (b"\n\n", b"\n\r\n"))
+            blank = any(n in chunk or n in seam for n in BLANK_LINE_ENDS)
         if not crlf:
             crlf = b"\r\n" in chunk or b"\r\n" in seam
         tail = (tail + chunk[-3:])[-3:]
@@ -417,11 +422,11 @@ def _blank_record_positions(source: Path, may_hold_blank: bool | None = None) ->
     DuckDB skips empty lines without reporting them, but they hold a place in the file, as
     they do in a spreadsheet: row numbers must count them so that the row number of every
     later record (accepted or quarantined) is its position in the file. Only a file that has
-    two line ends in a row can hold one, so most files are never parsed here (`may_hold_blank`:
-    whether it has two, when a pass of its own has told already).
+    two line ends in a row (BLANK_LINE_ENDS) can hold one, so most files are never parsed here
+    (`may_hold_blank`: whether it has two, when a pass of its own has told already).
     """
     if may_hold_blank is None:
-        may_hold_blank = _scan_bytes(source, (b"\n\n", b"\n\r\n"))
+        may_hold_blank = _scan_bytes(source, BLANK_LINE_ENDS)
     if not may_hold_blank:
         return []
     blanks: list[int] = []
