@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from credit_fixtures import (
+    AUTHORITY,
+    AUTHORITY_2,
     NAME,
     Deliveries,
     M,
@@ -149,3 +151,55 @@ def test_a_withdrawn_penalty_changes_nothing(base: list[Record], extra: Record, 
     before, after = snapshot(base), snapshot([*base, *added])
     for table in ("merchant_credit", "black_list", "red_list"):
         assert after[table] == before[table], table
+
+
+# Each dataset's resolved table, the columns of its key there, and a builder of a record of that
+# key whose `marker` column tells the deliveries apart.
+LATEST = {
+    "permits": ("permits_resolved", ("decision_doc_no", "authority_uscc"), "content"),
+    "penalties": ("penalties_resolved", ("decision_doc_no", "authority_uscc"), "penalty_content"),
+    "commitments": ("commitments_resolved", ("commitment_code",), "content"),
+    "complaints": ("complaints_linked", ("complaint_no",), "handling_status"),
+}
+COMPLAINT_STATUSES = ("调解成功", "调解不成功", "处理中", "不予受理", "终止调解")
+
+
+def _keyed(dataset: str, key: int, delivery: int) -> Record:
+    day = T - timedelta(days=30)
+    authority = (AUTHORITY, AUTHORITY_2)[key % 2]
+    if dataset == "permits":
+        _, values = permit(day, doc=f"K{key // 2}", authority_uscc=authority)
+        return dataset, {**values, "content": f"delivery {delivery}"}
+    if dataset == "penalties":
+        _, values = penalty(day, fine=1, doc=f"K{key // 2}", authority_uscc=authority)
+        return dataset, {**values, "penalty_content": f"delivery {delivery}"}
+    if dataset == "commitments":
+        _, values = commitment(day, code=f"K{key}")
+        return dataset, {**values, "content": f"delivery {delivery}"}
+    return complaint(day, no=f"K{key}", status=COMPLAINT_STATUSES[delivery % len(COMPLAINT_STATUSES)])
+
+
+@PROPERTY_SETTINGS
+@given(
+    dataset=st.sampled_from(sorted(LATEST)),
+    keys=st.lists(st.integers(0, 5), min_size=1, max_size=12),
+    same_file=st.booleans(),
+)
+def test_the_latest_delivery_of_each_key_wins(dataset: str, keys: list[int], same_file: bool) -> None:
+    """Keys delivered once, twice or more, in one file or in many: the resolved table holds each
+    key once, as its last delivery (the later file, and within a file the later row)."""
+    table, key_columns, marker = LATEST[dataset]
+    records = [_keyed(dataset, key, n) for n, key in enumerate(keys)]
+    expected = {}
+    for _, values in records:
+        expected[tuple(values[c] for c in key_columns)] = values[marker]
+    con = new_warehouse()
+    Deliveries(con).deliver([permit(T - timedelta(days=400))])
+    Deliveries(con).deliver(records, same_file=same_file)
+    evaluate_on(con, T)
+    got = con.execute(
+        f"SELECT {', '.join(key_columns)}, {marker} FROM {table} WHERE as_of = $t AND {key_columns[0]} LIKE 'K%'",
+        {"t": T},
+    ).fetchall()
+    con.close()
+    assert sorted(got) == sorted((*k, v) for k, v in expected.items())
