@@ -34,10 +34,13 @@ def test_ingest_is_the_same_with_the_pass_ahead_as_without(
     scanned_here: list[Path] = []
     real_read, real_scan = ingest_module.read_file, ingest_module.scan_file
 
-    def spy_read(con, path, file_type, scan=None, sheet=None):
+    def spy_read(con, path, file_type, scan=None, sheet=None, utf8_copy=None):
         if scan is not None or sheet is not None:
             used.append(file_type)
-        return real_read(con, path, file_type, scan, sheet)
+        if utf8_copy is not None:
+            assert utf8_copy.read_bytes() == path.read_bytes().decode("gb18030").encode()
+            used.append("gb18030 copy")
+        return real_read(con, path, file_type, scan, sheet, utf8_copy)
 
     def spy_scan(path):
         scanned_here.append(path)
@@ -56,7 +59,7 @@ def test_ingest_is_the_same_with_the_pass_ahead_as_without(
         ingest_all(tree, tmp_path / "ahead.duckdb")
 
     assert scanned_here == []  # every CSV scanned ahead
-    assert {"jsonl", "xlsx"} <= set(used)
+    assert {"jsonl", "xlsx", "gb18030 copy"} <= set(used)
     differences = ingest_differences(tmp_path / "alone.duckdb", tmp_path / "ahead.duckdb")
     assert differences == dict.fromkeys(differences, 0)
     with duckdb.connect(str(tmp_path / "ahead.duckdb"), read_only=True) as con:
@@ -124,6 +127,37 @@ def test_a_pass_ahead_is_not_trusted_for_a_file_changed_just_before(
     assert prepared.holds_for(os.stat(lf.path))
     os.utime(lf.path)  # touched: another state of the file
     assert not prepared.holds_for(os.stat(lf.path))
+
+
+def test_the_utf8_copy_ahead_is_made_only_of_gb18030_and_removed_once_used(
+    landing: Path, tmp_path: Path
+) -> None:
+    text = "名称,金额\n武汉江岸味道餐饮有限公司,1\n"
+    files = {
+        "a-gbk.csv": text.encode("gb18030"),
+        "b-utf8.csv": text.encode(),
+        "c-neither.csv": text.encode("gb18030") + b"\x81\x20",  # a GB18030 lead byte cut off
+        "d-gbk.csv": text.encode("gb18030"),
+    }
+    for name, data in files.items():
+        (landing / "permits").mkdir(parents=True, exist_ok=True)
+        (landing / "permits" / name).write_bytes(data)
+
+    def work(lf: LandingFile, scratch: Path):
+        return prepare_module.prepare(lf, landing, lambda st: None, lambda sha: True, scratch=scratch)
+
+    copies: dict[str, Path | None] = {}
+    deliveries = prepare_module.ahead(discover(landing, "permits"), work)
+    for lf, pending in deliveries:
+        prepared = pending.result()
+        assert prepared is not None
+        copies[lf.path.name] = prepared.utf8_copy
+        if prepared.utf8_copy is not None:
+            assert prepared.utf8_copy.read_text(encoding="utf-8") == text
+        # the copy of the file handed out before is gone once this one is asked for
+        assert [p for n, p in copies.items() if p is not None and n != lf.path.name and p.exists()] == []
+    assert {n for n, p in copies.items() if p is not None} == {"a-gbk.csv", "d-gbk.csv"}
+    assert not copies["d-gbk.csv"].parent.exists()  # the scratch folder went with the generator
 
 
 def test_a_known_file_is_hashed_ahead_but_not_read_further(landing: Path) -> None:

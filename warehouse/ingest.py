@@ -86,7 +86,7 @@ def ingest_dataset(
 
     hashes = {h["path"]: h for h in query(con, "ingest/landing_hashes", {"dataset": dataset})}
 
-    def work(lf: LandingFile) -> Prepared | None:
+    def work(lf: LandingFile, scratch: Path) -> Prepared | None:
         if lf.refused:
             return None
         return prepare(
@@ -94,6 +94,7 @@ def ingest_dataset(
             landing_root,
             remembered=lambda st: _remembered(hashes.get(lf.rel_path), st),
             needed=lambda sha: (lf.rel_path, sha) not in known_pairs and sha not in first_path_of,
+            scratch=scratch,
         )
 
     for lf, pending in ahead(discover(landing_root, dataset), work):
@@ -223,7 +224,14 @@ def _ingest_file(con, d: _Delivery, prepared: Prepared | None):
     try:
         # Reading fills temp tables only, so it stays outside the transaction: a DuckDB error
         # would abort an open transaction, and a reader may retry after one (see readers.py).
-        result = read_file(con, lf.path, lf.file_type or "", scan, prepared.sheet if prepared else None)
+        result = read_file(
+            con,
+            lf.path,
+            lf.file_type or "",
+            scan,
+            prepared.sheet if prepared else None,
+            prepared.utf8_copy if prepared else None,
+        )
         run_sql(
             con, "ingest/reject_structured_cells", {"field_columns": _field_columns(contract, result.headers)}
         )

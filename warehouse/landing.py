@@ -21,7 +21,7 @@ import os
 import stat
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -272,13 +272,15 @@ def _decodes(path: Path, encoding: str) -> str:
     return "ok"
 
 
-def transcode_to_utf8(path: Path, encoding: str, target: Path) -> None:
-    """Stream a GB18030 file into a UTF-8 copy so DuckDB's CSV reader can take it.
+def transcode_to_utf8(source: Path | BinaryIO, encoding: str, target: Path) -> None:
+    """Stream a GB18030 file (a path, or a binary stream read from where it stands) into a UTF-8
+    copy so DuckDB's CSV reader can take it.
 
     Strict: raises UnicodeDecodeError when the file is not valid `encoding` to its last byte
     (then the copy is incomplete), so the copy is also the test of the encoding."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    with path.open("rb") as src, target.open("wb") as dst:
+    opened = source.open("rb") if isinstance(source, Path) else nullcontext(source)
+    with opened as src, target.open("wb") as dst:
         while chunk := src.read(_CHUNK):
             dst.write(decoder.decode(chunk).encode("utf-8"))
         dst.write(decoder.decode(b"", final=True).encode("utf-8"))

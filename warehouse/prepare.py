@@ -1,8 +1,8 @@
 """The Python half of reading a delivery, done one file ahead on a helper thread.
 
 Per file, ingest is Python work on the bytes (the sha256, the strict UTF-8 pass and byte
-facts of `readers.scan_stream`, the XLSX sheet parse) and then DuckDB work (the parse, the
-insert, the commit). DuckDB releases the GIL while it works, so on a second core the next
+facts of `readers.scan_stream`, the XLSX sheet parse, the UTF-8 copy of a GB18030 CSV) and
+then DuckDB work (the parse, the insert, the commit). DuckDB releases the GIL while it works, so on a second core the next
 file's Python half can run meanwhile: at scale 20 that half is a third of the ingest's time.
 
 Only pure functions of the file's bytes run here; the thread never touches the database.
@@ -17,14 +17,25 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from warehouse.landing import RACY_SECONDS, LandingFile, identity, open_delivery, settled
+from warehouse.landing import (
+    RACY_SECONDS,
+    LandingFile,
+    identity,
+    open_delivery,
+    settled,
+    transcode_to_utf8,
+    utf8_verdict,
+)
 from warehouse.readers import Sheet, _Scan, read_sheet, scan_stream
 
 
@@ -37,6 +48,7 @@ class Prepared:
     sha256: str | None  # None: not hashed here (the remembered hash holds, see `ingest._sha256`)
     scan: _Scan | None = None  # CSV and JSONL
     sheet: Sheet | None = None  # XLSX, when the sheet could be read
+    utf8_copy: Path | None = None  # a GB18030 CSV transcoded whole, in the caller's scratch folder
 
     def holds_for(self, st: os.stat_result) -> bool:
         """Whether this pass read the file the ingest pinned as `st`, as it is."""
@@ -48,11 +60,14 @@ def prepare(
     landing_root: Path,
     remembered: Callable[[os.stat_result], str | None],
     needed: Callable[[str], bool],
+    scratch: Path | None = None,
 ) -> Prepared | None:
     """One pass over `lf`: its sha256 (unless `remembered` knows it for this status), and, if
-    `needed` says its bytes are still to be read, its byte facts or its sheet. The file is
-    opened as the ingest pins it (`landing.open_delivery`: no link followed, nothing outside
-    the landing root opened), and everything is read from that one descriptor."""
+    `needed` says its bytes are still to be read, its byte facts or its sheet, and the UTF-8
+    copy of a CSV that is not UTF-8 when `scratch` is a folder to write it to (a copy only of
+    a file that is GB18030 to its last byte). The file is opened as the ingest pins it
+    (`landing.open_delivery`: no link followed, nothing outside the landing root opened), and
+    everything is read from that one descriptor."""
     started_ns = time.time_ns()
     with open_delivery(lf, landing_root) as fh:
         st = os.fstat(fh.fileno())
@@ -74,34 +89,75 @@ def prepare(
                 sheet = read_sheet(fh)
             except Exception:  # the ingest reads it again and meets the failure itself
                 sheet = None
+        copy = None
+        if lf.file_type == "csv" and scratch is not None and scan is not None and needed(sha):
+            copy = _gb18030_copy(fh, scan, scratch)
         if identity(os.fstat(fh.fileno())) != identity(st):
+            if copy is not None:
+                copy.unlink(missing_ok=True)
             return None
-    return Prepared(identity(st), started_ns, None if digest is None else sha, scan, sheet)
+    return Prepared(identity(st), started_ns, None if digest is None else sha, scan, sheet, copy)
+
+
+def _gb18030_copy(fh: BinaryIO, scan: _Scan, scratch: Path) -> Path | None:
+    """The UTF-8 copy `readers.read_file` would write of a CSV that is not UTF-8, or None: the
+    file is UTF-8, is refused before any copy (a cut or false UTF-8 one), or is not GB18030
+    either (the ingest meets that again and refuses it)."""
+    try:
+        if utf8_verdict(scan.head, scan.utf8) is not None:
+            return None
+    except UnicodeError:
+        return None
+    target = scratch / f"{uuid.uuid4().hex}.csv"
+    try:
+        fh.seek(0)
+        transcode_to_utf8(fh, "gb18030", target)
+    except (UnicodeError, OSError):
+        target.unlink(missing_ok=True)
+        return None
+    return target
 
 
 def ahead(
-    files: Iterable[LandingFile], work: Callable[[LandingFile], Prepared | None]
+    files: Iterable[LandingFile], work: Callable[[LandingFile, Path], Prepared | None]
 ) -> Iterator[tuple[LandingFile, Future[Prepared | None]]]:
     """Each file with the future of `work` on it, which starts while the file before is ingested.
 
-    At most two files are prepared or held at a time: the one handed out and the next.
+    At most two files are prepared or held at a time: the one handed out and the next. `work`
+    writes what it writes (`Prepared.utf8_copy`) to a scratch folder of this generator's; a
+    file's copy is removed when the next file is asked for, and the folder when it ends.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-prepare") as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="credit-lists-ahead-") as scratch,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-prepare") as pool,
+    ):
         queued: deque[tuple[LandingFile, Future[Prepared | None]]] = deque()
         try:
             for lf in files:
-                queued.append((lf, pool.submit(_quietly, work, lf)))
+                queued.append((lf, pool.submit(_quietly, work, lf, Path(scratch))))
                 if len(queued) > 1:
-                    yield queued.popleft()
+                    yield from _handed_out(queued.popleft())
             while queued:
-                yield queued.popleft()
+                yield from _handed_out(queued.popleft())
         finally:
             for _, future in queued:
                 future.cancel()
 
 
-def _quietly(work: Callable[[LandingFile], Prepared | None], lf: LandingFile) -> Prepared | None:
+def _handed_out(
+    item: tuple[LandingFile, Future[Prepared | None]],
+) -> Iterator[tuple[LandingFile, Future[Prepared | None]]]:
+    """Hand `item` out, and once the caller asks for the next one, remove the copy it came with."""
+    yield item
+    prepared = item[1].result()
+    if prepared is not None and prepared.utf8_copy is not None:
+        prepared.utf8_copy.unlink(missing_ok=True)
+
+
+def _quietly(
+    work: Callable[[LandingFile, Path], Prepared | None], lf: LandingFile, scratch: Path
+) -> Prepared | None:
     try:
-        return work(lf)
+        return work(lf, scratch)
     except Exception:  # see the module docstring: the ingest meets it again
         return None

@@ -86,15 +86,17 @@ def read_file(
     file_type: str,
     scan: _Scan | None = None,
     sheet: Sheet | None = None,
+    utf8_copy: Path | None = None,
 ) -> ReadResult:
     """Fill `_incoming`, `_rejects` and `_structured` from one file. Call it outside a
     transaction: the CSV reader retries after a DuckDB error, which would abort an open one.
 
-    `scan` (CSV, JSONL) and `sheet` (XLSX): what a pass over these very bytes found already
-    (`scan_file`, `warehouse.prepare`); what is not given is worked out here, the same way."""
+    `scan` (CSV, JSONL), `sheet` (XLSX) and `utf8_copy` (the complete UTF-8 transcoding of a
+    GB18030 CSV): what a pass over these very bytes found or made already (`scan_file`,
+    `warehouse.prepare`); what is not given is worked out here, the same way."""
     con.execute("CREATE OR REPLACE TEMP TABLE _structured (_row_number BIGINT, col BIGINT, record JSON)")
     if file_type == "csv":
-        result = _read_csv(con, path, scan)
+        result = _read_csv(con, path, scan, utf8_copy)
     elif file_type == "jsonl":
         result = _read_jsonl(con, path, scan)
     elif file_type == "xlsx":
@@ -226,7 +228,9 @@ def scan_stream(fh: BinaryIO, decode: bool, digest: hashlib._Hash | None = None)
     return _Scan(head, utf8, nul, blank, crlf)
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, scan: _Scan | None) -> ReadResult:
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, scan: _Scan | None, utf8_copy: Path | None = None
+) -> ReadResult:
     if scan is None or scan.utf8 is None:
         scan = scan_file(path)  # facts of `source`; None below once it is a copy
     try:
@@ -238,15 +242,17 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, scan: _Scan | None) ->
         source = path
         if encoding is None:
             # Not UTF-8: GB18030 or refused. One strict pass decodes and writes the UTF-8 copy
-            # (deciding first and transcoding after decoded the file twice).
-            source = Path(tmp) / "utf8.csv"
+            # (deciding first and transcoding after decoded the file twice), unless the pass
+            # ahead has written it already.
+            source = utf8_copy or Path(tmp) / "utf8.csv"
             scan = None
-            try:
-                transcode_to_utf8(path, "gb18030", source)
-            except UnicodeError:
-                raise FileRefused(
-                    f"CSV {NEITHER_UTF8_NOR_GB18030}; re-export it as UTF-8 or GB18030"
-                ) from None
+            if utf8_copy is None:
+                try:
+                    transcode_to_utf8(path, "gb18030", source)
+                except UnicodeError:
+                    raise FileRefused(
+                        f"CSV {NEITHER_UTF8_NOR_GB18030}; re-export it as UTF-8 or GB18030"
+                    ) from None
             encoding = "gb18030"
         header = _csv_header(source)
         if any("\r" in cell or "\n" in cell for cell in header):
