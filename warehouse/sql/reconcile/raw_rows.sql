@@ -2,7 +2,7 @@
 -- datasets before they are written in. Every row read is in the raw table or, rejected by the
 -- parser, in quarantine (never both, never twice); raw rows belong to files taken.
 WITH raw AS (
-    SELECT _file_seq, count(*) AS n, count(DISTINCT _row_number) AS distinct_rows
+    SELECT _file_seq, count(*) AS n
     FROM {raw}
     GROUP BY _file_seq
 ),
