@@ -217,10 +217,13 @@ def write_csv(
     rows: Iterable[Sequence[Any]],
     encoding: str = "utf-8",
     line_end: str = "\n",
+    quoting: int = csv.QUOTE_MINIMAL,
 ) -> Path:
-    """A CSV delivery; `encoding` utf-8, utf-8-sig (with BOM), gb18030 or gbk."""
+    """A CSV delivery; `encoding` utf-8, utf-8-sig (with BOM), gb18030 or gbk. With CR line ends,
+    minimal quoting leaves a cell holding LF alone unquoted (Python's csv quotes only the line
+    end's own characters), which no reader takes as one cell: pass csv.QUOTE_ALL then."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator=line_end)
+    writer = csv.writer(buf, lineterminator=line_end, quoting=quoting)
     writer.writerow(header)
     for row in rows:
         writer.writerow(["" if v is None else v for v in row])

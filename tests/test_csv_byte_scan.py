@@ -4,8 +4,12 @@ also across the seam of two read chunks."""
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from warehouse import landing, readers
 
@@ -37,6 +41,9 @@ def _files(tmp_path):
         yield name, tmp_path / name
 
 
+WITH_EMPTY_LINES = {"blank", "blank_crlf", "blank_cr", "seam_nn", "seam_nrn", "seam_rr"}
+
+
 def test_scan_matches_the_passes_it_replaced(tmp_path):
     for name, path in _files(tmp_path):
         scan = readers._scan(path, decode=True)
@@ -52,5 +59,25 @@ def test_scan_matches_the_passes_it_replaced(tmp_path):
         if status != "invalid":
             for s in (scan, readers._scan(path, decode=False)):
                 assert s.blank == readers._scan_bytes(path, readers.BLANK_LINE_ENDS), name
+                assert s.blank == (name in WITH_EMPTY_LINES), name
                 assert s.crlf == readers._has_crlf(path), name
                 assert s.nul == (b"\x00" in path.read_bytes()), name
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cells=st.lists(
+        st.text(st.sampled_from(["a", '"', "\r", "\n", ",", "罚", " "]), max_size=6), min_size=1, max_size=4
+    ),
+    line_end=st.sampled_from(["\n", "\r\n", "\r"]),
+    chunk=st.integers(1, 8),
+)
+def test_the_header_ends_at_its_line_end_outside_quotes(cells, line_end, chunk) -> None:
+    """Where the records start after a header record, for any line end and chunk seam."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=line_end, quoting=csv.QUOTE_ALL).writerow(cells)
+    header = buf.getvalue().encode()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(readers, "_CHUNK", chunk)
+        assert readers._header_end(io.BytesIO(header + b"x,y" + line_end.encode())) == (len(header), line_end)
+        assert readers._header_end(io.BytesIO(header[: -len(line_end) - 1])) is None  # quotes never close

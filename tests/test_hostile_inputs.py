@@ -254,14 +254,20 @@ def test_ten_thousand_character_cells_and_a_line_over_the_limit(con, landing):
     balanced(con)
 
 
-def test_headers_with_quotes_sql_line_breaks_and_ten_thousand_characters_are_plain_names(con, landing):
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r"])
+def test_headers_with_quotes_sql_line_breaks_and_ten_thousand_characters_are_plain_names(
+    con, landing, line_end
+):
     odd = ['a"b', "'); DROP TABLE ingest_files; --", "多行\n表头", "h" * 10_000, "$file_seq", "c0"]
-    # a line break inside a known header is folded away like any other white space
+    # a line break inside a known header is folded away like any other white space, whatever
+    # the file's own line ends are
     header = [*HEADER[:-1], HEADER[-1][:1] + "\r\n" + HEADER[-1][1:], *odd]
     write_csv(
         landing / "penalties" / "h.csv",
         header,
         [[*r, *(f"v{i}" for i in range(len(odd)))] for r in pen_rows(1, 2)],
+        line_end=line_end,
+        quoting=csv.QUOTE_ALL,
     )
 
     ingest(con, landing, "penalties")

@@ -321,27 +321,60 @@ def _single_line_header(source: Path, header: list[str], target: Path) -> Path:
     Spreadsheets wrap long header cells (罚款金额 / （万元）on two lines), and a quoted line break
     in the header makes DuckDB's `skip` lose track of the records: with a CR in it, every record
     after it disappeared without a reject. The header has been read already (its line breaks
-    fold away like any white space), so only where the data starts matters: after the line
-    that closes the header's last quote.
+    fold away like any white space), so only where the data starts matters: after the line end
+    (CR, LF or CRLF) that follows the header outside its quotes. The header line written ends the
+    same way, so the copy's line ends stay as uniform as the file's.
     """
     with source.open("rb") as src:
-        quotes = 0
-        while line := src.readline():
-            quotes += line.count(b'"')
-            if quotes % 2 == 0:
-                break
-        else:
+        found = _header_end(src)
+        if found is None:
             raise FileRefused("CSV header row never closes its quotes; the first line must name the columns")
+        data_start, line_end = found
+        src.seek(data_start)
         with target.open("wb") as dst:
             cells = [" ".join(cell.split()) for cell in header]
-            dst.write(_csv_line(cells).encode("utf-8"))
+            dst.write(_csv_line(cells, line_end).encode("utf-8"))
             shutil.copyfileobj(src, dst)
     return target
 
 
-def _csv_line(cells: list[str]) -> str:
+_HEADER_STOPS = re.compile(rb'["\r\n]')
+
+
+def _header_end(src: BinaryIO) -> tuple[int, str] | None:
+    """Where the records start (the byte after the header's line end) and that line end, or None
+    when the header's quotes never close. A quote toggles quoting ("" toggles it twice)."""
+    quoted = False
+    offset = 0  # of `chunk` in the file
+    chunk = src.read(_CHUNK)
+    pos = 0
+    while chunk:
+        match = _HEADER_STOPS.search(chunk, pos)
+        if match is None:
+            offset += len(chunk)
+            chunk, pos = src.read(_CHUNK), 0
+            continue
+        pos = match.end()
+        if match.group() == b'"':
+            quoted = not quoted
+        elif not quoted:
+            if match.group() == b"\n":
+                return offset + pos, "\n"
+            if pos == len(chunk):  # a CR at the end of the chunk: is an LF next?
+                offset += len(chunk)
+                chunk, pos = src.read(_CHUNK), 0
+                if chunk[:1] == b"\n":
+                    return offset + 1, "\r\n"
+                return offset, "\r"
+            if chunk[pos : pos + 1] == b"\n":
+                return offset + pos + 1, "\r\n"
+            return offset + pos, "\r"
+    return None
+
+
+def _csv_line(cells: list[str], line_end: str = "\n") -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(cells)
+    csv.writer(buf, lineterminator=line_end).writerow(cells)
     return buf.getvalue()
 
 
