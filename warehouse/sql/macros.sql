@@ -1,4 +1,4 @@
--- Scalar macros shared by every model. Loaded on every connection (warehouse/db.py).
+-- Macros shared by every model. Loaded on every connection (warehouse/db.py).
 -- Data values never reach SQL text: every model calls these on columns or bound parameters.
 
 -- Full-width ASCII (U+FF01..U+FF5E) to half-width, ideographic space to a space.
@@ -136,3 +136,26 @@ CREATE OR REPLACE MACRO norm_name(x) AS
 CREATE OR REPLACE MACRO keyed_hash(x) AS
     CASE WHEN norm_text(x) IS NULL THEN NULL
          ELSE sha256(getvariable('credit_hash_key') || '|' || upper(to_halfwidth(norm_text(x)))) END;
+
+-- The latest delivery of each key of validated table `tbl` (credit-policy.md section 4: a
+-- corrected record arrives with the same key, and the later delivery wins): every row but those a
+-- later delivery of their key superseded, by (_file_seq, _row_number), which identifies a row
+-- within a validated table. Only the rows of keys delivered more than once are sorted: most keys
+-- are delivered once, and sorting every row took twice as long. `key_columns` are column names.
+CREATE OR REPLACE MACRO latest_deliveries(tbl, key_columns) AS TABLE
+    WITH keyed AS (
+        SELECT _file_seq, _row_number, row(*COLUMNS(lambda c: list_contains(key_columns, c))) AS delivery_key
+        FROM query_table(tbl)
+    ),
+    superseded AS (
+        SELECT _file_seq, _row_number
+        FROM keyed
+        SEMI JOIN (SELECT delivery_key FROM keyed GROUP BY ALL HAVING count(*) > 1) AS d
+            ON d.delivery_key IS NOT DISTINCT FROM keyed.delivery_key
+        QUALIFY row_number() OVER (
+            PARTITION BY keyed.delivery_key ORDER BY _file_seq DESC, _row_number DESC
+        ) > 1
+    )
+    SELECT t.*
+    FROM query_table(tbl) AS t
+    ANTI JOIN superseded AS s ON s._file_seq = t._file_seq AND s._row_number = t._row_number;

@@ -28,23 +28,8 @@ CREATE TABLE IF NOT EXISTS commitments_resolved (
 DELETE FROM commitments_resolved WHERE as_of = $as_of;
 
 INSERT INTO commitments_resolved BY NAME
--- The latest delivery of each key: the rows of the keys delivered more than once are sorted, and
--- the ones a later delivery superseded are left out. Most keys are delivered once, and sorting
--- the rows of every key took twice as long. A row's (_file_seq, _row_number) identifies it
--- within a validated table.
-WITH superseded AS (
-    SELECT t._file_seq, t._row_number
-    FROM commitments AS t
-    SEMI JOIN (SELECT commitment_code FROM commitments GROUP BY ALL HAVING count(*) > 1) AS d
-        ON d.commitment_code IS NOT DISTINCT FROM t.commitment_code
-    QUALIFY row_number() OVER (
-        PARTITION BY t.commitment_code ORDER BY t._file_seq DESC, t._row_number DESC
-    ) > 1
-),
-latest AS (
-    SELECT t.*
-    FROM commitments AS t
-    ANTI JOIN superseded AS s ON s._file_seq = t._file_seq AND s._row_number = t._row_number
+WITH latest AS (
+    SELECT * FROM latest_deliveries('commitments', ['commitment_code'])  -- macros.sql
 )
 SELECT
     $as_of AS as_of,

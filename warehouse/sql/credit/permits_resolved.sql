@@ -29,24 +29,8 @@ CREATE TABLE IF NOT EXISTS permits_resolved (
 DELETE FROM permits_resolved WHERE as_of = $as_of;
 
 INSERT INTO permits_resolved BY NAME
--- The latest delivery of each key: the rows of the keys delivered more than once are sorted, and
--- the ones a later delivery superseded are left out. Most keys are delivered once, and sorting
--- the rows of every key took twice as long. A row's (_file_seq, _row_number) identifies it
--- within a validated table.
-WITH superseded AS (
-    SELECT t._file_seq, t._row_number
-    FROM permits AS t
-    SEMI JOIN (SELECT decision_doc_no, authority_uscc FROM permits GROUP BY ALL HAVING count(*) > 1) AS d
-        ON d.decision_doc_no IS NOT DISTINCT FROM t.decision_doc_no
-        AND d.authority_uscc IS NOT DISTINCT FROM t.authority_uscc
-    QUALIFY row_number() OVER (
-        PARTITION BY t.decision_doc_no, t.authority_uscc ORDER BY t._file_seq DESC, t._row_number DESC
-    ) > 1
-),
-latest AS (
-    SELECT t.*
-    FROM permits AS t
-    ANTI JOIN superseded AS s ON s._file_seq = t._file_seq AND s._row_number = t._row_number
+WITH latest AS (
+    SELECT * FROM latest_deliveries('permits', ['decision_doc_no', 'authority_uscc'])  -- macros.sql
 )
 SELECT
     $as_of AS as_of,
