@@ -2,8 +2,9 @@
 
 Per file, ingest is Python work on the bytes (the sha256, the strict UTF-8 pass and byte
 facts of `readers.scan_stream`, the XLSX sheet parse, the UTF-8 copy of a GB18030 CSV) and
-then DuckDB work (the parse, the insert, the commit). DuckDB releases the GIL while it works, so on a second core the next
-file's Python half can run meanwhile: at scale 20 that half is a third of the ingest's time.
+then DuckDB work (the parse, the insert, the commit). DuckDB releases the GIL while it works,
+so on a second core the next file's Python half can run meanwhile: at scale 20 that half is a
+third of the ingest's time.
 
 Only pure functions of the file's bytes run here; the thread never touches the database.
 A result is used only for the very file it was worked out on (`Prepared.holds_for`: same
