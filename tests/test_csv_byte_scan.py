@@ -81,3 +81,19 @@ def test_the_header_ends_at_its_line_end_outside_quotes(cells, line_end, chunk) 
         m.setattr(readers, "_CHUNK", chunk)
         assert readers._header_end(io.BytesIO(header + b"x,y" + line_end.encode())) == (len(header), line_end)
         assert readers._header_end(io.BytesIO(header[: -len(line_end) - 1])) is None  # quotes never close
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.lists(st.sampled_from([b"a", b"\n", b"\r", b"\x00", b","]), max_size=40).map(b"".join),
+    chunk=st.integers(1, 9),
+)
+def test_the_byte_facts_are_those_of_the_whole_file_whatever_the_chunks(data, chunk) -> None:
+    """Chunks with and without CR, and needles across every kind of seam, as one search of the
+    whole byte string tells."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(readers, "_CHUNK", chunk)
+        scan = readers.scan_stream(io.BytesIO(data), decode=False)
+    assert scan.blank == any(n in data for n in readers.BLANK_LINE_ENDS)
+    assert scan.crlf == (b"\r\n" in data)
+    assert scan.nul == (b"\x00" in data)
