@@ -97,3 +97,58 @@ def test_the_byte_facts_are_those_of_the_whole_file_whatever_the_chunks(data, ch
     assert scan.blank == any(n in data for n in readers.BLANK_LINE_ENDS)
     assert scan.crlf == (b"\r\n" in data)
     assert scan.nul == (b"\x00" in data)
+
+
+_UTF8_PIECES = [
+    b"a",
+    b"\n",
+    "中".encode(),
+    "𝄞".encode(),
+    "é".encode(),
+    b"\x80",
+    b"\xbf",
+    b"\xc0",
+    b"\xc2",
+    b"\xdf",
+    b"\xe0",
+    b"\xe4",
+    b"\xed",
+    b"\xed\xa0\x80",
+    b"\xef",
+    b"\xf0",
+    b"\xf4",
+    b"\xf4\x90",
+    b"\xf5",
+    b"\xff",
+    b"\xe0\x80\x80",
+    b"\xef\xbb\xbf",
+]
+
+
+def _python_verdict(data: bytes, chunk: int) -> str:
+    """Python's strict incremental decoder on bytes read in chunks of `chunk` bytes: ok, cut or invalid."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    try:
+        for i in range(0, len(data), chunk):
+            decoder.decode(data[i : i + chunk])
+    except UnicodeDecodeError:
+        return "invalid"
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cut"
+    return "ok"
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.lists(st.sampled_from(_UTF8_PIECES), max_size=30).map(b"".join), chunk=st.integers(1, 9))
+def test_utf8_check_gives_the_decoders_verdict_whatever_the_chunks(data, chunk) -> None:
+    """Valid, cut or invalid as Python's strict decoder says: surrogates, overlong forms, code
+    points past U+10FFFF and characters cut by any chunk seam or by the end."""
+    check = landing.Utf8Check()
+    for i in range(0, len(data), chunk):
+        check.feed(data[i : i + chunk])
+    assert check.verdict() == _python_verdict(data, chunk) == _python_verdict(data, len(data) or 1)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(readers, "_CHUNK", chunk)
+        assert readers.scan_stream(io.BytesIO(data), decode=True).utf8 == _python_verdict(data, chunk)

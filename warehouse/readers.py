@@ -15,7 +15,6 @@ literally (`_literal`), never the delivery's own name when that name could be a 
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import errno
@@ -37,7 +36,13 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.db import run_sql, sql_text
-from warehouse.landing import NEITHER_UTF8_NOR_GB18030, detect_encoding, transcode_to_utf8, utf8_verdict
+from warehouse.landing import (
+    NEITHER_UTF8_NOR_GB18030,
+    Utf8Check,
+    detect_encoding,
+    transcode_to_utf8,
+    utf8_verdict,
+)
 
 # An XLSX is a zip archive: refuse archives that would inflate beyond these before parsing.
 XLSX_MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
@@ -182,15 +187,14 @@ def _scan(path: Path, decode: bool) -> _Scan:
 def scan_stream(fh: BinaryIO, decode: bool, digest: hashlib._Hash | None = None) -> _Scan:
     """One pass over the file for every byte-level fact the CSV reader needs (it took four).
 
-    With `decode`, the file is also decoded as strict UTF-8, chunk by chunk as
-    `landing._decodes` does; once a chunk does not decode the file is not UTF-8 (the reader
+    With `decode`, the file is also checked as strict UTF-8 (`Utf8Check`, with the verdicts of
+    `landing._decodes`); once a chunk does not decode the file is not UTF-8 (the reader
     then reads a GB18030 copy instead) and the other facts are no longer looked for, being
     unknown (None-like: the reader scans the copy). The needles are shorter than 4 bytes, so
     one found across two chunks lies within the last 3 bytes of one and the first 3 of the
     next. With `digest`, every byte also goes into it (the file's sha256 in the same pass).
     """
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict") if decode else None
-    utf8 = "ok" if decode else None
+    check = Utf8Check() if decode else None
     head = b""
     nul = blank = crlf = False
     tail = b""
@@ -204,14 +208,11 @@ def scan_stream(fh: BinaryIO, decode: bool, digest: hashlib._Hash | None = None)
         if first:
             head = chunk[:3]
             first = False
-        if decoder is not None:
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                invalid = True
-                if digest is None:
-                    break
-                continue
+        if check is not None and not check.feed(chunk):
+            invalid = True
+            if digest is None:
+                break
+            continue
         seam = tail + chunk[:3]
         nul = nul or b"\x00" in chunk
         # A chunk without CR (one memchr, 25 times faster than a search for a pair) cannot hold
@@ -225,12 +226,7 @@ def scan_stream(fh: BinaryIO, decode: bool, digest: hashlib._Hash | None = None)
         tail = (tail + chunk[-3:])[-3:]
     if invalid:
         return _Scan(head, "invalid", True, True, True)
-    if decoder is not None:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = "cut"
-    return _Scan(head, utf8, nul, blank, crlf)
+    return _Scan(head, check.verdict() if check is not None else None, nul, blank, crlf)
 
 
 def _read_csv(
