@@ -627,6 +627,12 @@ CORRUPTIONS = {
         {"raw_row_twice", "raw_rows_lost"},
         "repairs/2026-11-20/part-2.csv",
     ),
+    "a file's raw rows again under another file_seq": (
+        "INSERT INTO raw_repairs SELECT * REPLACE (_file_seq + 1000 AS _file_seq) FROM raw_repairs "
+        "WHERE _path = 'repairs/2026-11-20/part-2.csv'",
+        {"raw_row_twice", "raw_row_of_no_file"},
+        "repairs/2026-11-20/part-2.csv",
+    ),
     "a validated row of a file that was not validated": (
         "UPDATE ingest_files SET status = 'held', reason = 'held' WHERE path = 'complaints/2026-11-20/part-1.csv'",
         {"validated_from_unvalidated_file"},

@@ -21,9 +21,19 @@ LEFT JOIN parse_rejects AS p ON p.file_seq = f.file_seq
 WHERE f.dataset = $dataset AND coalesce(r.n, 0) + coalesce(p.n, 0) <> f.rows_read
 
 UNION ALL
+-- Two raw rows with one (sha256, row number) share a file_seq (and are found by grouping on two
+-- integers, twice as fast as on the sha256's text), or their sha256 is that of two file_seqs: only
+-- the rows of such files are grouped by (sha256, row number), so each problem still counts them all.
 SELECT 'raw_row_twice', $dataset, any_value(_path),
        count(*) || ' raw rows for (sha256 ' || left(_file_sha256, 12) || '…, row ' || _row_number || ')'
 FROM {raw}
+WHERE _file_seq IN (
+        SELECT _file_seq FROM {raw} GROUP BY _file_seq, _row_number HAVING count(*) > 1
+    )
+   OR _file_sha256 IN (
+        SELECT _file_sha256 FROM (SELECT DISTINCT _file_seq, _file_sha256 FROM {raw})
+        GROUP BY _file_sha256 HAVING count(*) > 1
+    )
 GROUP BY _file_sha256, _row_number
 HAVING count(*) > 1
 
