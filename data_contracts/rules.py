@@ -55,12 +55,22 @@ def _failed_list(cases: list[tuple[str, str]]) -> str:
 DEFAULT_SEPARATOR = "[;；]"
 
 
+def uscc_typed_expr(col: str) -> str:
+    """A USCC field's typed value: its code normalised (macros.sql)."""
+    return f"norm_uscc({col})"
+
+
+def uscc_invalid_param(name: str) -> str:
+    """The bound parameter holding the batch's distinct invalid codes of USCC field `name`."""
+    return f"uscc_invalid_{name}"
+
+
 def _typed_expr(f: Field) -> str:
     col = f"r.{f.name}"
     if f.privacy == "hash":
         return f"keyed_hash({col})"
     if f.check == "uscc":
-        return f"norm_uscc({col})"
+        return uscc_typed_expr(col)
     if f.logical_type == "date":
         return f"parse_date({col})"
     if f.logical_type == "number":
@@ -91,8 +101,13 @@ def _given(f: Field) -> tuple[str, str | None]:
     return f"_given_{f.name}", f"norm_text(r.{f.name}) AS _given_{f.name}"
 
 
-def compile_rules(contract: Contract) -> CompiledRules:
+def compile_rules(contract: Contract, uscc_by_list: frozenset[str] = frozenset()) -> CompiledRules:
+    """`uscc_by_list`: USCC fields whose check is the list of the batch's distinct codes that fail
+    it, bound as `$uscc_invalid_<field>` by the caller, instead of the check computed per row."""
     ds = contract.dataset
+    unknown = uscc_by_list - {f.name for f in contract.fields if f.check == "uscc"}
+    if unknown:
+        raise ValueError(f"{ds}: no USCC-checked field {sorted(unknown)}")
     params: dict[str, object] = {}
     typed: list[str] = []
     helpers: list[str] = []
@@ -124,7 +139,12 @@ def compile_rules(contract: Contract) -> CompiledRules:
                 cases.append((f"{rid}.minimum", f"{value} < ${key}"))
         if f.check == "uscc":
             # A value that normalises to nothing (dashes only, say) is not a code either.
-            cases.append((f"{rid}.uscc", f"{given} IS NOT NULL AND NOT coalesce(uscc_valid({value}), false)"))
+            if f.name in uscc_by_list:  # uscc_valid is false for NULL, else false for a listed code
+                invalid = f"CAST(${uscc_invalid_param(f.name)} AS VARCHAR[])"
+                fails = f"({value} IS NULL OR list_contains({invalid}, {value}))"
+            else:
+                fails = f"NOT coalesce(uscc_valid({value}), false)"
+            cases.append((f"{rid}.uscc", f"{given} IS NOT NULL AND {fails}"))
         if f.check == "ric":
             ident = f"_ric_{f.name}"
             helpers.append(f"upper(to_halfwidth(norm_text(r.{f.name}))) AS {ident}")
