@@ -6,6 +6,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -149,6 +151,9 @@ def test_utf8_check_gives_the_decoders_verdict_whatever_the_chunks(data, chunk) 
     for i in range(0, len(data), chunk):
         check.feed(data[i : i + chunk])
     assert check.verdict() == _python_verdict(data, chunk) == _python_verdict(data, len(data) or 1)
-    with pytest.MonkeyPatch.context() as m:
+    with pytest.MonkeyPatch.context() as m, tempfile.TemporaryDirectory() as tmp:
         m.setattr(readers, "_CHUNK", chunk)
+        m.setattr(landing, "_CHUNK", chunk)
         assert readers.scan_stream(io.BytesIO(data), decode=True).utf8 == _python_verdict(data, chunk)
+        (path := Path(tmp) / "f").write_bytes(data)
+        assert landing._decodes(path, "utf-8") == _python_verdict(data, chunk)

@@ -633,6 +633,12 @@ CORRUPTIONS = {
         {"raw_row_twice", "raw_row_of_no_file"},
         "repairs/2026-11-20/part-2.csv",
     ),
+    "raw rows without their sha256": (
+        "UPDATE raw_repairs SET _file_sha256 = NULL WHERE _path = 'repairs/2026-11-20/part-2.csv'; "
+        "INSERT INTO raw_repairs SELECT * FROM raw_repairs WHERE _path = 'repairs/2026-11-20/part-2.csv'",
+        {"raw_row_twice", "raw_row_of_no_file"},
+        "repairs/2026-11-20/part-2.csv",
+    ),
     "a validated row of a file that was not validated": (
         "UPDATE ingest_files SET status = 'held', reason = 'held' WHERE path = 'complaints/2026-11-20/part-1.csv'",
         {"validated_from_unvalidated_file"},

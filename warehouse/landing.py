@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import pyarrow as pa
-
 DATASET_FOLDERS: tuple[str, ...] = ("permits", "penalties", "complaints", "commitments", "repairs")
 SUPPORTED_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl"}
 _CHUNK = 16 * 1024 * 1024
@@ -334,6 +332,8 @@ class Utf8Check:
 
     @staticmethod
     def _arrow_valid(data: memoryview) -> bool:
+        import pyarrow as pa  # here, not at the top: the sensor imports this module for its names
+
         offsets = pa.py_buffer(struct.pack("<qq", 0, len(data)))
         try:
             pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]).validate(
@@ -346,6 +346,12 @@ class Utf8Check:
 
 def _decodes(path: Path, encoding: str) -> str:
     """ "ok"; "cut" when every byte decodes but the last character is incomplete; else "invalid"."""
+    if encoding == "utf-8":
+        check = Utf8Check()
+        with path.open("rb") as fh:
+            while (chunk := fh.read(_CHUNK)) and check.feed(chunk):
+                pass
+        return check.verdict()
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
         with path.open("rb") as fh:

@@ -15,7 +15,7 @@ from datetime import date
 import duckdb
 
 from data_contracts import INCOMING_DATASETS, incoming_contract
-from data_contracts.rules import compile_rules, uscc_invalid_param, uscc_typed_expr
+from data_contracts.rules import compile_rules, typed_expr, uscc_invalid_param
 from warehouse.db import dicts, execute, query, run_sql, split_statements, sql_text
 
 
@@ -61,7 +61,8 @@ def _uscc_invalid_lists(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[st
     """Per USCC column whose codes repeat in the batch, its distinct codes that fail the check
     (needs batch_files filled). A column left out is checked row by row."""
     table = _table(dataset)
-    names = [f.name for f in incoming_contract(dataset).fields if f.check == "uscc"]
+    contract = incoming_contract(dataset)
+    names = [f.name for f in contract.fields if f.check == "uscc" and not f.privacy]
     if not names:
         return {}
     aggregates = ", ".join(
@@ -73,7 +74,9 @@ def _uscc_invalid_lists(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[st
     for n in names:
         if repeats[f"codes_{n}"] < USCC_REPEATS_FOR_LIST * max(repeats[f"distinct_{n}"], 1):
             continue
-        (statement,) = _template("validate/uscc_invalid_codes", table=table, code=uscc_typed_expr(f"r.{n}"))
+        (statement,) = _template(
+            "validate/uscc_invalid_codes", table=table, code=typed_expr(contract.field(n))
+        )
         (found,) = dicts(execute(con, statement, {"dataset": dataset, "limit": USCC_INVALID_LISTED}))
         if found["invalid"] <= USCC_INVALID_LISTED:
             lists[n] = found["codes"] or []
@@ -97,7 +100,7 @@ def stage(con: duckdb.DuckDBPyConnection, dataset: str, run_id: str, run_date: d
         run_sql(con, "validate/batch_files", params)
         invalid = _uscc_invalid_lists(con, dataset)
         compiled = compile_rules(contract, frozenset(invalid))
-        params |= compiled.params | {uscc_invalid_param(n): codes for n, codes in invalid.items()}
+        params = compiled.params | {uscc_invalid_param(n): codes for n, codes in invalid.items()} | params
         for statement in _template(
             "validate/stage",
             table=table,

@@ -22,12 +22,15 @@ WHERE f.dataset = $dataset AND coalesce(r.n, 0) + coalesce(p.n, 0) <> f.rows_rea
 
 UNION ALL
 -- Two raw rows with one (sha256, row number) share a file_seq (and are found by grouping on two
--- integers, twice as fast as on the sha256's text), or their sha256 is that of two file_seqs: only
--- the rows of such files are grouped by (sha256, row number), so each problem still counts them all.
+-- integers, twice as fast as on the sha256's text), or their sha256 is that of two file_seqs, or
+-- a lineage column is NULL (IN never holds for NULL): only such rows are grouped by (sha256, row
+-- number), so each problem still counts every row of its pair.
 SELECT 'raw_row_twice', $dataset, any_value(_path),
-       count(*) || ' raw rows for (sha256 ' || left(_file_sha256, 12) || '…, row ' || _row_number || ')'
+       count(*) || ' raw rows for (sha256 ' || coalesce(left(_file_sha256, 12) || '…', 'NULL')
+           || ', row ' || coalesce(_row_number::VARCHAR, 'NULL') || ')'
 FROM {raw}
-WHERE _file_seq IN (
+WHERE _file_seq IS NULL OR _file_sha256 IS NULL
+   OR _file_seq IN (
         SELECT _file_seq FROM {raw} GROUP BY _file_seq, _row_number HAVING count(*) > 1
     )
    OR _file_sha256 IN (
@@ -44,7 +47,7 @@ SELECT 'raw_row_of_no_file', $dataset, any_value(r._path),
 FROM {raw} AS r
 LEFT JOIN ingest_files AS f ON f.file_seq = r._file_seq AND f.dataset = $dataset
 WHERE f.file_seq IS NULL OR f.status NOT IN ('ingested', 'validated', 'held')
-   OR f.sha256 <> r._file_sha256 OR f.path <> r._path
+   OR f.sha256 IS DISTINCT FROM r._file_sha256 OR f.path IS DISTINCT FROM r._path
 GROUP BY r._file_seq
 
 UNION ALL

@@ -1,5 +1,5 @@
 -- Template: {table} is the dataset's table, {code} the typed value of one of its USCC-checked
--- columns (data_contracts/rules.py, uscc_typed_expr). The batch's distinct codes of that column
+-- columns (data_contracts/rules.py, typed_expr). The batch's distinct codes of that column
 -- that fail the GB 32100 check character, each checked once, and how many there are (at most
 -- $limit are listed: validate.py checks per row when there are more).
 SELECT count(*) AS invalid, list(code ORDER BY code) FILTER (WHERE n <= $limit) AS codes
