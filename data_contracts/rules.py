@@ -2,9 +2,7 @@
 
 The output is SQL text made only from the contract (field names, rule ids, rule
 expressions written in the contract) plus a dict of bound parameters for the values
-(allowed-value lists, patterns, minimums): no data value is ever formatted into SQL. The one
-value list that comes from the data, a batch's failing USCC codes (`uscc_by_list`), is bound
-by the caller under `uscc_invalid_param(field)`.
+(allowed-value lists, patterns, minimums): no data value is ever formatted into SQL.
 The expressions use the macros of `warehouse/sql/macros.sql`.
 
 The stage (`warehouse/sql/validate/stage.sql`) evaluates them in two levels: the typed
@@ -57,13 +55,7 @@ def _failed_list(cases: list[tuple[str, str]]) -> str:
 DEFAULT_SEPARATOR = "[;；]"
 
 
-def uscc_invalid_param(name: str) -> str:
-    """The bound parameter holding the batch's distinct invalid codes of USCC field `name`."""
-    return f"uscc_invalid_{name}"
-
-
-def typed_expr(f: Field) -> str:
-    """The field's typed value, from the raw row `r`."""
+def _typed_expr(f: Field) -> str:
     col = f"r.{f.name}"
     if f.privacy == "hash":
         return f"keyed_hash({col})"
@@ -99,21 +91,15 @@ def _given(f: Field) -> tuple[str, str | None]:
     return f"_given_{f.name}", f"norm_text(r.{f.name}) AS _given_{f.name}"
 
 
-def compile_rules(contract: Contract, uscc_by_list: frozenset[str] = frozenset()) -> CompiledRules:
-    """`uscc_by_list`: USCC fields whose check is the list of the batch's distinct codes that fail
-    it, bound as `$uscc_invalid_<field>` by the caller, instead of the check computed per row."""
+def compile_rules(contract: Contract) -> CompiledRules:
     ds = contract.dataset
-    # a hashed field's typed value is not its code: the list would not hold what the rows do
-    unknown = uscc_by_list - {f.name for f in contract.fields if f.check == "uscc" and not f.privacy}
-    if unknown:
-        raise ValueError(f"{ds}: no USCC-checked field kept in the clear named {sorted(unknown)}")
     params: dict[str, object] = {}
     typed: list[str] = []
     helpers: list[str] = []
     cases: list[tuple[str, str]] = []
     for f in contract.fields:
         if f.privacy != "drop":
-            typed.append(f"{typed_expr(f)} AS {_typed_name(f)}")
+            typed.append(f"{_typed_expr(f)} AS {_typed_name(f)}")
         if f.logical_type == "array":
             params[f"separator_{f.name}"] = f.separator or DEFAULT_SEPARATOR
     columns = [t.rsplit(" AS ", 1)[1] for t in typed]
@@ -138,12 +124,7 @@ def compile_rules(contract: Contract, uscc_by_list: frozenset[str] = frozenset()
                 cases.append((f"{rid}.minimum", f"{value} < ${key}"))
         if f.check == "uscc":
             # A value that normalises to nothing (dashes only, say) is not a code either.
-            if f.name in uscc_by_list:  # as uscc_valid: fails when NULL or one of the listed codes
-                invalid = f"CAST(${uscc_invalid_param(f.name)} AS VARCHAR[])"
-                fails = f"({value} IS NULL OR list_contains({invalid}, {value}))"
-            else:
-                fails = f"NOT coalesce(uscc_valid({value}), false)"
-            cases.append((f"{rid}.uscc", f"{given} IS NOT NULL AND {fails}"))
+            cases.append((f"{rid}.uscc", f"{given} IS NOT NULL AND NOT coalesce(uscc_valid({value}), false)"))
         if f.check == "ric":
             ident = f"_ric_{f.name}"
             helpers.append(f"upper(to_halfwidth(norm_text(r.{f.name}))) AS {ident}")

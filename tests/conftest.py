@@ -74,7 +74,6 @@ def to_fullwidth(text: str) -> str:
 
 AUTHORITY_USCC = make_uscc(900, prefix="11", district="420100")
 SOURCE_USCC = make_uscc(901, prefix="11", district="420100")
-LETTERED_USCC = "91420102MA4KXY3B1" + uscc_check_char("91420102MA4KXY3B1")  # letters in its body
 
 
 # ---------------------------------------------------------------------------------------------

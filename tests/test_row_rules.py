@@ -20,7 +20,6 @@ import pytest
 from conftest import (
     AS_OF,
     AUTHORITY_USCC,
-    LETTERED_USCC,
     assert_accounting,
     bad_check_ric,
     bad_check_uscc,
@@ -32,6 +31,7 @@ from conftest import (
     rows,
     stage_and_promote,
     to_fullwidth,
+    uscc_check_char,
     valid_record,
     write_records,
 )
@@ -52,6 +52,7 @@ KEY_FIELD = {
 }
 TOMORROW = (AS_OF + timedelta(days=1)).isoformat()
 RIC_X = next(make_ric(n) for n in range(1000) if make_ric(n).endswith("X"))
+LETTERED_USCC = "91420102MA4KXY3B1" + uscc_check_char("91420102MA4KXY3B1")  # letters to lower-case
 
 
 @dataclass(frozen=True)

@@ -79,11 +79,7 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any]
 def query(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None):
     """Run a single-statement `.sql` file and return the DuckDB relation's rows as dicts."""
     (statement,) = split_statements(sql_text(name))
-    return dicts(execute(con, statement, params or {}))
-
-
-def dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """The rows of an executed statement as dicts keyed by column name."""
+    cur = execute(con, statement, params or {})
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 

@@ -15,8 +15,8 @@ from datetime import date
 import duckdb
 
 from data_contracts import INCOMING_DATASETS, incoming_contract
-from data_contracts.rules import compile_rules, typed_expr, uscc_invalid_param
-from warehouse.db import dicts, execute, query, run_sql, split_statements, sql_text
+from data_contracts.rules import compile_rules
+from warehouse.db import execute, query, run_sql, split_statements, sql_text
 
 
 @dataclass
@@ -49,45 +49,13 @@ def _template(name: str, **parts: str) -> list[str]:
     return split_statements(text)
 
 
-# The check character of a USCC column is computed once per distinct code of the batch when its
-# codes repeat at least this often on average (a 许可机关 code repeats ~55,000 times at scale 20),
-# and the rows then look their codes up in the list of those that failed, if it has at most
-# USCC_INVALID_LISTED codes (each row's search grows with the list). The verdicts are the same.
-USCC_REPEATS_FOR_LIST = 16
-USCC_INVALID_LISTED = 64
-
-
-def _uscc_invalid_lists(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[str, list[str]]:
-    """Per USCC column whose codes repeat in the batch, its distinct codes that fail the check
-    (needs batch_files filled). A column left out is checked row by row."""
-    table = _table(dataset)
-    contract = incoming_contract(dataset)
-    names = [f.name for f in contract.fields if f.check == "uscc" and not f.privacy]
-    if not names:
-        return {}
-    aggregates = ", ".join(
-        f"count({n}) AS codes_{n}, approx_count_distinct({n}) AS distinct_{n}" for n in names
-    )
-    (statement,) = _template("validate/uscc_repeats", table=table, aggregates=aggregates)
-    (repeats,) = dicts(execute(con, statement, {"dataset": dataset}))
-    lists = {}
-    for n in names:
-        if repeats[f"codes_{n}"] < USCC_REPEATS_FOR_LIST * max(repeats[f"distinct_{n}"], 1):
-            continue
-        (statement,) = _template(
-            "validate/uscc_invalid_codes", table=table, code=typed_expr(contract.field(n))
-        )
-        (found,) = dicts(execute(con, statement, {"dataset": dataset, "limit": USCC_INVALID_LISTED}))
-        if found["invalid"] <= USCC_INVALID_LISTED:
-            lists[n] = found["codes"] or []
-    return lists
-
-
 def stage(con: duckdb.DuckDBPyConnection, dataset: str, run_id: str, run_date: date) -> StageSummary:
     contract = incoming_contract(dataset)
+    compiled = compile_rules(contract)
     ensure_validated_table(con, dataset)
     table = _table(dataset)
-    params: dict[str, object] = {
+    params = {
+        **compiled.params,
         "dataset": dataset,
         "run_id": run_id,
         "run_date": run_date,
@@ -98,9 +66,6 @@ def stage(con: duckdb.DuckDBPyConnection, dataset: str, run_id: str, run_date: d
     con.execute("BEGIN TRANSACTION")
     try:
         run_sql(con, "validate/batch_files", params)
-        invalid = _uscc_invalid_lists(con, dataset)
-        compiled = compile_rules(contract, frozenset(invalid))
-        params = compiled.params | {uscc_invalid_param(n): codes for n, codes in invalid.items()} | params
         for statement in _template(
             "validate/stage",
             table=table,
