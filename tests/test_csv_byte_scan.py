@@ -129,17 +129,7 @@ _UTF8_PIECES = [
 
 def _python_verdict(data: bytes, chunk: int) -> str:
     """Python's strict incremental decoder on bytes read in chunks of `chunk` bytes: ok, cut or invalid."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
-    try:
-        for i in range(0, len(data), chunk):
-            decoder.decode(data[i : i + chunk])
-    except UnicodeDecodeError:
-        return "invalid"
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "cut"
-    return "ok"
+    return landing.decoder_verdict((data[i : i + chunk] for i in range(0, len(data), chunk)), "utf-8")
 
 
 @settings(max_examples=500, deadline=None)
