@@ -609,6 +609,75 @@ def test_a_second_opener_waits_for_the_warehouse_lock_and_names_its_holder(tmp_p
 
 
 # ---------------------------------------------------------------------------------------------
+# the warehouse is written without a write-ahead log (warehouse.db._open_duckdb)
+
+LEAVE_A_WAL = r"""
+import os, sys
+import duckdb
+
+con = duckdb.connect(sys.argv[1])  # DuckDB's defaults, as an older version of the project wrote
+con.execute("CREATE TABLE t AS SELECT 1 AS i")
+con.execute("CHECKPOINT")
+con.execute("INSERT INTO t VALUES (2)")  # committed: in the write-ahead log only
+os._exit(0)  # no close, so no checkpoint
+"""
+
+
+def test_a_write_ahead_log_left_behind_is_replayed_when_the_warehouse_opens(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    subprocess.run([sys.executable, "-c", LEAVE_A_WAL, str(warehouse)], check=True)
+    assert warehouse.with_name("w.duckdb.wal").exists()
+    with connect(warehouse) as con:
+        assert con.execute("SELECT list(i ORDER BY i) FROM t").fetchone() == ([1, 2],)
+        con.execute("INSERT INTO t VALUES (3)")
+    assert not warehouse.with_name("w.duckdb.wal").exists()  # written to the file, not to a log
+    with duckdb.connect(str(warehouse)) as plain:
+        assert plain.execute("SELECT list(i ORDER BY i) FROM t").fetchone() == ([1, 2, 3],)
+
+
+CHECKPOINT_ON_A_FULL_DISK = r"""
+import os, resource, signal, sys
+from warehouse.db import connect
+
+path = sys.argv[1]
+with connect(path) as con:
+    con.execute("CREATE TABLE kept AS SELECT 1 AS i")
+# the file may grow by 256 KiB more: the next checkpoint cannot write what follows
+limit = os.path.getsize(path) + 256 * 1024
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+try:
+    with connect(path) as con:
+        con.execute(
+            "CREATE TABLE lost AS SELECT md5(range::VARCHAR) || md5((range + 1)::VARCHAR) AS s FROM range(60000)"
+        )
+        print("committed", flush=True)
+except Exception as exc:
+    print("raised", type(exc).__name__, exc)
+else:
+    print("no error")
+"""
+
+
+def test_a_checkpoint_that_cannot_be_written_fails_the_block_that_committed(tmp_path: Path) -> None:
+    """Without a log a commit is kept by the next checkpoint: `connect` takes one as its block
+    ends, so a step whose writes cannot reach the disk fails instead of losing them on close."""
+    warehouse = tmp_path / "w.duckdb"
+    proc = subprocess.run(
+        [sys.executable, "-c", CHECKPOINT_ON_A_FULL_DISK, str(warehouse)], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    committed, outcome = proc.stdout.splitlines()[:2]
+    assert committed == "committed"
+    assert outcome.startswith("raised IOException") and "Checkpoint failed" in outcome, proc.stdout
+    # the file is as of its last checkpoint: the earlier block's table, not the failed one's
+    with connect(warehouse) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        assert tables == {"kept"}
+        con.execute("CREATE TABLE lost AS SELECT 1 AS s")  # with room again, the step's rerun works
+
+
+# ---------------------------------------------------------------------------------------------
 # the reconciliation names what is broken
 
 CORRUPTIONS = {

@@ -140,13 +140,34 @@ def exclusive_run(path: Path | str, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -
         yield
 
 
+WAREHOUSE_ALIAS = "warehouse"  # the attached file's catalog name, the default of every statement
+
+
 def _open_duckdb(path: Path, deadline: float) -> duckdb.DuckDBPyConnection:
-    """duckdb.connect, waiting while another process that bypassed our lock has the file open."""
+    """Open the file without write-ahead logging, waiting while another process that bypassed our
+    lock has it open.
+
+    Without the WAL a commit is durable at the next checkpoint rather than at once: DuckDB
+    checkpoints when `checkpoint_threshold` of changes accumulate, and `connect` checkpoints when
+    its block ends. Every step of a run opens its own connection, so a step's writes are on disk
+    when the step ends; a process killed inside a step loses what that step committed since its
+    last checkpoint, and the database is left as of that checkpoint, transaction by transaction
+    consistent (an ingested file and its `ingest_files` row together or not at all). The rerun
+    that a killed step needs anyway does that work again. What the WAL cost: a city file's
+    rows written to the log at COMMIT and then to the database at the checkpoint, ~6 s of the
+    scale-20 ingest. A log left by a process of an older version is still replayed on opening.
+    """
     delay = 0.05
     while True:
+        con = duckdb.connect()
         try:
-            return duckdb.connect(str(path))
+            con.execute(
+                f"ATTACH $path AS {WAREHOUSE_ALIAS} (RECOVERY_MODE no_wal_writes)", {"path": str(path)}
+            )
+            con.execute(f"USE {WAREHOUSE_ALIAS}")
+            return con
         except duckdb.IOException as exc:
+            con.close()
             if _DUCKDB_LOCK_CONFLICT not in str(exc):
                 raise
             if time.monotonic() >= deadline:
@@ -171,10 +192,12 @@ def configure(con: duckdb.DuckDBPyConnection) -> None:
     if memory:
         con.execute("SET memory_limit = $m", {"m": memory})
     con.execute("SET preserve_insertion_order = true")
-    # DuckDB checkpoints at a commit that leaves more than this in the write-ahead log (16 MiB by
-    # default). Ingestion commits each file on its own and a city-scale file logs 20-50 MB, so
-    # every commit checkpointed, rewriting the table's last row group each time: COMMIT was 21
-    # of the 57 CPU seconds of the permits at scale 20. Closing the connection still checkpoints.
+    # DuckDB checkpoints at a commit that leaves more than this of changes since the last
+    # checkpoint (what the write-ahead log would hold; 16 MiB by default), WAL or not. Ingestion
+    # commits each file on its own and a city-scale file holds 20-50 MB, so every commit
+    # checkpointed, rewriting the table's last row group each time: COMMIT was 21 of the 57 CPU
+    # seconds of the permits at scale 20 (and without the WAL 37.0 s against 27.4 s for the
+    # permits' ingest, /tmp/prof4/thr.py). `connect` checkpoints at the end of its block.
     con.execute("SET checkpoint_threshold = $c", {"c": CHECKPOINT_THRESHOLD})
     # The keyed hash of identity and phone numbers; production sets its own secret key.
     con.execute("SET VARIABLE credit_hash_key = $k", {"k": os.environ.get("CREDIT_HASH_KEY", DEV_HASH_KEY)})
@@ -194,8 +217,25 @@ def connect(
         try:
             configure(con)
             yield con
+            # Explicit, so that a checkpoint that fails (a full disk) fails the caller's step
+            # instead of losing its commits on close (there is no log to replay them from).
+            con.execute("CHECKPOINT")
         finally:
             con.close()
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of `con` whose unqualified names are the warehouse's, as `con`'s are.
+
+    A DuckDB cursor is a new connection to the same database, and it starts in the in-memory
+    catalog rather than the attached warehouse (`USE` is per connection)."""
+    cur = con.cursor()
+    attached = cur.execute(
+        "SELECT count(*) FROM duckdb_databases() WHERE database_name = $n", {"n": WAREHOUSE_ALIAS}
+    ).fetchone()[0]
+    if attached:
+        cur.execute(f"USE {WAREHOUSE_ALIAS}")
+    return cur
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

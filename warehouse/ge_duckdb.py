@@ -41,6 +41,7 @@ from data_contracts.ge_suites import (
     expectation_specs,
     import_great_expectations,
 )
+from warehouse import db
 from warehouse.db import table_exists
 
 Engine = Literal["sql", "pandas"]
@@ -222,7 +223,7 @@ def _batch(
     _require_visible(con, table)
     if engine == "pandas":
         columns = list(dict.fromkeys(c for s in specs for c in s.columns))
-        cursor = con.cursor()
+        cursor = db.cursor(con)
         try:
             relation = cursor.table(table)
             if columns:
@@ -252,7 +253,7 @@ def _batch(
     opened: list[duckdb.DuckDBPyConnection] = []
 
     def creator() -> AutocommitConnection:
-        cursor = con.cursor()
+        cursor = db.cursor(con)
         opened.append(cursor)
         return AutocommitConnection(cursor)
 
@@ -270,7 +271,7 @@ def _batch(
 
 
 def _require_visible(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    probe = con.cursor()
+    probe = db.cursor(con)
     try:
         visible = table_exists(probe, table)
     finally:
