@@ -78,6 +78,9 @@ import warehouse.credit, warehouse.ingest, warehouse.release, warehouse.validate
 if stop == "ingest:second_file_before_commit":
     # the raw rows of the second file are inserted, its transaction not yet committed
     die_after(warehouse.ingest, "_insert_raw", nth=2)
+elif stop == "ingest:second_file_after_commit":
+    # two files committed, neither checkpointed yet (there is no write-ahead log to keep them)
+    die_after(warehouse.ingest, "_keep", nth=2)
 elif stop == "stage:before_commit":
     die_after(warehouse.validate, "run_sql", lambda con, name, *a: name == "validate/quarantine_rules")
 elif stop == "promote:before_commit":
@@ -265,7 +268,12 @@ def assert_everything_once(warehouse: Path, delivered: dict[str, int], bad_rows:
 # Inside the transactions that write the warehouse: raw rows, the validated table, the credit tables.
 # (stage:before_commit and publish:second_parquet_file are in DRIVER too; every publication step
 # is killed at the release module's level in test_release_atomic.py.)
-WAREHOUSE_STOPS = ["ingest:second_file_before_commit", "promote:before_commit", "credit:before_commit"]
+WAREHOUSE_STOPS = [
+    "ingest:second_file_before_commit",
+    "ingest:second_file_after_commit",
+    "promote:before_commit",
+    "credit:before_commit",
+]
 # The two points where a complete release exists and latest.json still names the previous one.
 PUBLISH_STOPS = ["publish:after_move_into_releases", "publish:inside_latest_swap"]
 
@@ -630,9 +638,19 @@ def test_a_write_ahead_log_left_behind_is_replayed_when_the_warehouse_opens(tmp_
     with connect(warehouse) as con:
         assert con.execute("SELECT list(i ORDER BY i) FROM t").fetchone() == ([1, 2],)
         con.execute("INSERT INTO t VALUES (3)")
-    assert not warehouse.with_name("w.duckdb.wal").exists()  # written to the file, not to a log
+    assert not warehouse.with_name("w.duckdb.wal").exists()  # the replayed log is checkpointed away
     with duckdb.connect(str(warehouse)) as plain:
         assert plain.execute("SELECT list(i ORDER BY i) FROM t").fetchone() == ([1, 2, 3],)
+
+
+def test_a_commit_writes_no_write_ahead_log(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    with connect(warehouse) as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS i")
+        con.execute("INSERT INTO t VALUES (2)")
+        assert not warehouse.with_name("w.duckdb.wal").exists()  # kept by the block's checkpoint
+    with duckdb.connect(str(warehouse)) as plain:
+        assert plain.execute("SELECT list(i ORDER BY i) FROM t").fetchone() == ([1, 2],)
 
 
 CHECKPOINT_ON_A_FULL_DISK = r"""
@@ -667,14 +685,58 @@ def test_a_checkpoint_that_cannot_be_written_fails_the_block_that_committed(tmp_
         [sys.executable, "-c", CHECKPOINT_ON_A_FULL_DISK, str(warehouse)], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
-    committed, outcome = proc.stdout.splitlines()[:2]
-    assert committed == "committed"
-    assert outcome.startswith("raised IOException") and "Checkpoint failed" in outcome, proc.stdout
+    assert proc.stdout.splitlines()[0] == "committed", proc.stdout
+    outcome = proc.stdout.splitlines()[1]
+    assert outcome.startswith(f"raised CheckpointFailed warehouse {warehouse}: what this step committed"), (
+        outcome
+    )
+    assert "File too large" in outcome and "run the step again" in outcome, outcome
     # the file is as of its last checkpoint: the earlier block's table, not the failed one's
     with connect(warehouse) as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         assert tables == {"kept"}
         con.execute("CREATE TABLE lost AS SELECT 1 AS s")  # with room again, the step's rerun works
+
+
+SPILL_FROM_A_READ_ONLY_DIRECTORY = r"""
+import os, sys
+from warehouse.db import connect
+
+os.chdir("/proc")  # a working directory nobody can write into
+with connect(sys.argv[1]) as con:
+    con.execute("SET threads = 1")
+    con.execute("SET memory_limit = '64MB'")
+    con.execute("CREATE TABLE sorted AS SELECT md5(range::VARCHAR) AS s FROM range(2000000) ORDER BY s")
+    print(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+"""
+
+
+def test_a_query_larger_than_memory_spills_next_to_the_warehouse(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    proc = subprocess.run(
+        [sys.executable, "-c", SPILL_FROM_A_READ_ONLY_DIRECTORY, str(warehouse)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == f"{warehouse}.tmp"
+    with connect(warehouse) as con:
+        assert con.execute("SELECT count(*) FROM sorted").fetchone() == (2_000_000,)
+
+
+def test_a_warehouse_this_process_still_holds_is_named_not_waited_for(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    notebook = duckdb.connect(str(warehouse))  # e.g. an analyst's connection in the same process
+    try:
+        with (
+            pytest.raises(WarehouseBusy, match="still open in this process"),
+            connect(warehouse, timeout_s=30),
+        ):
+            pass
+    finally:
+        notebook.close()
+    with connect(warehouse, timeout_s=30) as con:
+        assert con.execute("SELECT 1").fetchone() == (1,)
 
 
 # ---------------------------------------------------------------------------------------------

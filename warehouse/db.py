@@ -20,6 +20,7 @@ the other. The deadline of both waits is `CREDIT_WAREHOUSE_LOCK_TIMEOUT_S` secon
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import re
 import socket
@@ -143,21 +144,28 @@ def exclusive_run(path: Path | str, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -
 WAREHOUSE_ALIAS = "warehouse"  # the attached file's catalog name, the default of every statement
 
 
+class CheckpointFailed(RuntimeError):
+    """Raised when what a block committed could not be written into the warehouse file."""
+
+
 def _open_duckdb(path: Path, deadline: float) -> duckdb.DuckDBPyConnection:
     """Open the file without write-ahead logging, waiting while another process that bypassed our
     lock has it open.
 
-    Without the WAL a commit is durable at the next checkpoint rather than at once: DuckDB
-    checkpoints when `checkpoint_threshold` of changes accumulate, and `connect` checkpoints when
-    its block ends. Every step of a run opens its own connection, so a step's writes are on disk
-    when the step ends; a process killed inside a step loses what that step committed since its
-    last checkpoint, and the database is left as of that checkpoint, transaction by transaction
-    consistent (an ingested file and its `ingest_files` row together or not at all). The rerun
-    that a killed step needs anyway does that work again. What the WAL cost: a city file's
-    rows written to the log at COMMIT and then to the database at the checkpoint, ~6 s of the
-    scale-20 ingest. A log left by a process of an older version is still replayed on opening.
+    Without the WAL a commit is kept by the next checkpoint rather than at once. `connect` takes
+    one as its block ends, and every step of a run opens its own connection, so a step's writes
+    are in the file when the step ends. DuckDB also checkpoints on its own inside a block, though
+    later than with the log (section "Eighth session" of bench/results/PROFILE.md). A process
+    killed inside a step loses what that step committed since its last checkpoint, and the file
+    is left as of that checkpoint, transaction by transaction consistent (an ingested file and its
+    `ingest_files` row together or not at all); the rerun that a killed step needs anyway does that
+    work again. What the log cost: a city file's rows written to it at COMMIT and to the database
+    again at the checkpoint, ~6 s of the scale-20 ingest. A log left by an older version is still
+    replayed on opening. Spills go next to the file, as they did (`<file>.tmp`), not into the
+    working directory that an in-memory database would use.
     """
     delay = 0.05
+    collected = False
     while True:
         con = duckdb.connect()
         try:
@@ -165,7 +173,21 @@ def _open_duckdb(path: Path, deadline: float) -> duckdb.DuckDBPyConnection:
                 f"ATTACH $path AS {WAREHOUSE_ALIAS} (RECOVERY_MODE no_wal_writes)", {"path": str(path)}
             )
             con.execute(f"USE {WAREHOUSE_ALIAS}")
+            con.execute("SET temp_directory = $d", {"d": str(path) + ".tmp"})
             return con
+        except duckdb.ResourceInUseException as exc:
+            con.close()
+            if "Unique file handle conflict" not in str(exc):
+                raise
+            if not collected:  # an earlier connection's result nobody refers to any more
+                gc.collect()
+                collected = True
+                continue
+            raise WarehouseBusy(
+                f"warehouse {path} is still open in this process (a notebook's connection, or the "
+                "result of an earlier step that failed and is still referred to): close it, or "
+                "run the step again in a new process"
+            ) from None
         except duckdb.IOException as exc:
             con.close()
             if _DUCKDB_LOCK_CONFLICT not in str(exc):
@@ -178,6 +200,22 @@ def _open_duckdb(path: Path, deadline: float) -> duckdb.DuckDBPyConnection:
                 ) from None
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+        except BaseException:
+            con.close()
+            raise
+
+
+def _checkpoint(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Write the block's commits into the file; a failure (a full disk) fails the caller's step
+    instead of losing them on close, where DuckDB would say nothing (there is no log to replay)."""
+    try:
+        con.execute(f"CHECKPOINT {WAREHOUSE_ALIAS}")
+    except duckdb.Error as exc:
+        raise CheckpointFailed(
+            f"warehouse {path}: what this step committed could not be written into the file ({exc}); "
+            "none of it is kept, the file is as it was at its last checkpoint. Free space on the "
+            "warehouse's disk (or mend what the error names) and run the step again"
+        ) from exc
 
 
 CHECKPOINT_THRESHOLD = "256MiB"
@@ -192,12 +230,14 @@ def configure(con: duckdb.DuckDBPyConnection) -> None:
     if memory:
         con.execute("SET memory_limit = $m", {"m": memory})
     con.execute("SET preserve_insertion_order = true")
-    # DuckDB checkpoints at a commit that leaves more than this of changes since the last
-    # checkpoint (what the write-ahead log would hold; 16 MiB by default), WAL or not. Ingestion
-    # commits each file on its own and a city-scale file holds 20-50 MB, so every commit
-    # checkpointed, rewriting the table's last row group each time: COMMIT was 21 of the 57 CPU
-    # seconds of the permits at scale 20 (and without the WAL 37.0 s against 27.4 s for the
-    # permits' ingest, /tmp/prof4/thr.py). `connect` checkpoints at the end of its block.
+    # DuckDB checkpoints at a commit once the changes since the last checkpoint pass this (16 MiB
+    # by default). Without the write-ahead log it still does, but counts fewer of them: rows that
+    # a bulk append already wrote to the file do not count, and in a test of small commits the
+    # first checkpoint came after 112 commits instead of 36 (/tmp/review/t14.py). Ingestion commits each file on its own
+    # and a city-scale file holds 20-50 MB, so at 16 MiB every commit checkpointed, rewriting the
+    # table's last row group each time: COMMIT was 21 of the 57 CPU seconds of the permits at
+    # scale 20 with the log, and without it the permits' ingest took 37.0 s at 16 MiB against
+    # 27.4 s at 256 MiB (/tmp/prof4/thr.py). `connect` checkpoints at the end of its block.
     con.execute("SET checkpoint_threshold = $c", {"c": CHECKPOINT_THRESHOLD})
     # The keyed hash of identity and phone numbers; production sets its own secret key.
     con.execute("SET VARIABLE credit_hash_key = $k", {"k": os.environ.get("CREDIT_HASH_KEY", DEV_HASH_KEY)})
@@ -217,9 +257,7 @@ def connect(
         try:
             configure(con)
             yield con
-            # Explicit, so that a checkpoint that fails (a full disk) fails the caller's step
-            # instead of losing its commits on close (there is no log to replay them from).
-            con.execute("CHECKPOINT")
+            _checkpoint(con, path)
         finally:
             con.close()
 

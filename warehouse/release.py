@@ -394,26 +394,29 @@ def write_data_file(
         **metadata,
     }
     schema = arrow_schema(contract, kv)
-    reader = con.sql(statement, params=_bound(statement, params)).to_arrow_reader(BATCH_ROWS)
-    if reader.schema.names != schema.names:
-        raise ReleaseError(
-            f"sql/publish/{name}.sql returns columns {reader.schema.names} but contract {contract.id} "
-            f"{contract.version} publishes {schema.names}"
-        )
     path = staging / f"{name}.parquet"
     rows = 0
-    with pq.ParquetWriter(
-        path, schema, compression="zstd", write_statistics=True, use_dictionary=True, store_schema=True
-    ) as writer:
-        for batch in reader:
-            try:
-                typed = batch.cast(schema, safe=True)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                raise ReleaseError(
-                    f"{name}.parquet: rows of sql/publish/{name}.sql do not fit {contract.id}: {exc}"
-                ) from exc
-            writer.write_batch(typed, row_group_size=BATCH_ROWS)
-            rows += batch.num_rows
+    # closed on every path: a reader left open keeps the warehouse attached in this process
+    with contextlib.closing(
+        con.sql(statement, params=_bound(statement, params)).to_arrow_reader(BATCH_ROWS)
+    ) as reader:
+        if reader.schema.names != schema.names:
+            raise ReleaseError(
+                f"sql/publish/{name}.sql returns columns {reader.schema.names} but contract {contract.id} "
+                f"{contract.version} publishes {schema.names}"
+            )
+        with pq.ParquetWriter(
+            path, schema, compression="zstd", write_statistics=True, use_dictionary=True, store_schema=True
+        ) as writer:
+            for batch in reader:
+                try:
+                    typed = batch.cast(schema, safe=True)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                    raise ReleaseError(
+                        f"{name}.parquet: rows of sql/publish/{name}.sql do not fit {contract.id}: {exc}"
+                    ) from exc
+                writer.write_batch(typed, row_group_size=BATCH_ROWS)
+                rows += batch.num_rows
     _fsync(path)
     return {
         "dataset": name,
