@@ -233,11 +233,12 @@ def configure(con: duckdb.DuckDBPyConnection) -> None:
     # DuckDB checkpoints at a commit once the changes since the last checkpoint pass this (16 MiB
     # by default). Without the write-ahead log it still does, but counts fewer of them: rows that
     # a bulk append already wrote to the file do not count, and in a test of small commits the
-    # first checkpoint came after 112 commits instead of 36 (/tmp/review/t14.py). Ingestion commits each file on its own
-    # and a city-scale file holds 20-50 MB, so at 16 MiB every commit checkpointed, rewriting the
-    # table's last row group each time: COMMIT was 21 of the 57 CPU seconds of the permits at
-    # scale 20 with the log, and without it the permits' ingest took 37.0 s at 16 MiB against
-    # 27.4 s at 256 MiB (/tmp/prof4/thr.py). `connect` checkpoints at the end of its block.
+    # first checkpoint came after 112 commits instead of 36 (/tmp/review/t14.py). Ingestion
+    # commits each file on its own and a city-scale file holds 20-50 MB, so at 16 MiB every
+    # commit checkpointed, rewriting the table's last row group each time: COMMIT was 21 of the
+    # 57 CPU seconds of the permits at scale 20 with the log, and without it the permits' ingest
+    # took 37.0 s at 16 MiB against 27.4 s at 256 MiB (/tmp/prof4/thr.py). `connect` checkpoints
+    # at the end of its block.
     con.execute("SET checkpoint_threshold = $c", {"c": CHECKPOINT_THRESHOLD})
     # The keyed hash of identity and phone numbers; production sets its own secret key.
     con.execute("SET VARIABLE credit_hash_key = $k", {"k": os.environ.get("CREDIT_HASH_KEY", DEV_HASH_KEY)})
