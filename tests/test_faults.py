@@ -698,6 +698,21 @@ def test_a_checkpoint_that_cannot_be_written_fails_the_block_that_committed(tmp_
         con.execute("CREATE TABLE lost AS SELECT 1 AS s")  # with room again, the step's rerun works
 
 
+def test_a_block_that_ends_inside_a_transaction_keeps_its_commits_and_fails(tmp_path: Path) -> None:
+    """DuckDB refuses to checkpoint an open transaction, and without a log the commits before it
+    would then be lost on close: the open transaction is rolled back, the commits checkpointed,
+    and the step fails naming the bug instead of blaming the disk."""
+    warehouse = tmp_path / "w.duckdb"
+    left_open = pytest.raises(db.TransactionLeftOpen, match="ended inside a transaction it had not committed")
+    with left_open, connect(warehouse) as con:
+        con.execute("CREATE TABLE committed AS SELECT 1 AS i")
+        con.execute("BEGIN TRANSACTION")
+        con.execute("CREATE TABLE uncommitted AS SELECT 2 AS i")
+    with connect(warehouse) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert tables == {"committed"}
+
+
 SPILL_FROM_A_READ_ONLY_DIRECTORY = r"""
 import os, sys
 from warehouse.db import connect

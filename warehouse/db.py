@@ -148,6 +148,11 @@ class CheckpointFailed(RuntimeError):
     """Raised when what a block committed could not be written into the warehouse file."""
 
 
+class TransactionLeftOpen(RuntimeError):
+    """Raised when a block ends normally inside a transaction: a bug in the block's code, which
+    would otherwise lose its commits too (DuckDB refuses to checkpoint an open transaction)."""
+
+
 def _open_duckdb(path: Path, deadline: float) -> duckdb.DuckDBPyConnection:
     """Open the file without write-ahead logging, waiting while another process that bypassed our
     lock has it open.
@@ -205,6 +210,23 @@ def _open_duckdb(path: Path, deadline: float) -> duckdb.DuckDBPyConnection:
             raise
 
 
+def _end_block(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Roll back a transaction the block left open, so that what it committed before can still be
+    checkpointed, then checkpoint; a transaction left open is a bug, and it fails the step."""
+    try:
+        con.execute("ROLLBACK")
+        left_open = True
+    except duckdb.TransactionException:  # "no transaction is active": the usual case
+        left_open = False
+    _checkpoint(con, path)
+    if left_open:
+        raise TransactionLeftOpen(
+            f"warehouse {path}: the step ended inside a transaction it had not committed; its "
+            "uncommitted changes were rolled back, and what it committed before is kept. This is a "
+            "bug in the step's code: report it with the step's name and log"
+        )
+
+
 def _checkpoint(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Write the block's commits into the file; a failure (a full disk) fails the caller's step
     instead of losing them on close, where DuckDB would say nothing (there is no log to replay)."""
@@ -214,7 +236,7 @@ def _checkpoint(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise CheckpointFailed(
             f"warehouse {path}: what this step committed could not be written into the file ({exc}); "
             "none of it is kept, the file is as it was at its last checkpoint. Free space on the "
-            "warehouse's disk (or mend what the error names) and run the step again"
+            "warehouse's disk and run the step again"
         ) from exc
 
 
@@ -258,7 +280,7 @@ def connect(
         try:
             configure(con)
             yield con
-            _checkpoint(con, path)
+            _end_block(con, path)
         finally:
             con.close()
 
