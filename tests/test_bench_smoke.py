@@ -9,6 +9,9 @@ the harness cannot rot unnoticed between benchmark runs.
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -90,3 +93,35 @@ def test_a_night_is_delivered_as_one_dated_folder_of_links_that_keeps_delivery_o
         not linked.is_symlink()
         and linked.stat().st_ino == (extra / "permits/2026-01-02/batch-001.csv").stat().st_ino
     )
+
+
+def test_ingest_validate_prints_validation_and_the_floor_under_it(small_city: Path, tmp_path: Path) -> None:
+    """Issue 3's and issue 7's yardstick (`python -m bench.ingest_validate`) runs on a small city
+    and prints every part it measures, the floor being the sum of the three it names."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.ingest_validate", str(small_city), str(tmp_path / "w.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    seconds = {
+        label: float(re.search(rf"{re.escape(label)}[^:]*: ([0-9.]+) s", proc.stdout).group(1))
+        for label in (
+            "the Great Expectations gates alone",
+            "the contracts' typed projection alone",
+            "the USCC check character alone",
+            "plain copy of the validated tables",
+            "a floor under validate",
+        )
+    }
+    parts = (
+        "the Great Expectations gates alone",
+        "the contracts' typed projection alone",
+        "plain copy of the validated tables",
+    )
+    assert abs(seconds["a floor under validate"] - sum(seconds[p] for p in parts)) < 0.2, proc.stdout
+    for ds in INCOMING_DATASETS:
+        assert re.search(
+            rf"validate {ds}: [1-9][0-9]* staged, [0-9]+ quarantined, [1-9][0-9]* promoted", proc.stdout
+        )
