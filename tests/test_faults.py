@@ -739,6 +739,13 @@ def test_a_query_larger_than_memory_spills_next_to_the_warehouse(tmp_path: Path)
         assert con.execute("SELECT count(*) FROM sorted").fetchone() == (2_000_000,)
 
 
+def test_a_slow_query_draws_no_progress_bar_on_standard_output(tmp_path: Path) -> None:
+    """DuckDB's client draws a bar for a query that runs over two seconds, so whether one
+    appeared in `credit-lists run`'s summary (and in the spill test's output) depended on load."""
+    with connect(tmp_path / "w.duckdb") as con:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+
+
 def test_a_warehouse_this_process_still_holds_is_named_not_waited_for(tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     notebook = duckdb.connect(str(warehouse))  # e.g. an analyst's connection in the same process
