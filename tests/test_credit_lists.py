@@ -640,10 +640,10 @@ def test_black_list_exit_after_repair_and_after_the_cap() -> None:
         ]
     )
     assert {r["uscc"] for r in evaluate_on(con, T).rows("black_list")} == {M, OTHER}
-    feed.deliver([repair("V2", ago(5))])
+    feed.deliver([repair("V2", ago(20))])  # inside its window, which ends on 2026-06-22
     ev = evaluate_on(con, date(2029, 1, 10))
     left = {h["uscc"]: h for h in ev.rows("list_history", "list = 'black'")}
-    assert left[M]["event"] == "left" and "V2：已于2026-06-25完成信用修复" in left[M]["reason_text"]
+    assert left[M]["event"] == "left" and "V2：已于2026-06-10完成信用修复" in left[M]["reason_text"]
     assert left[OTHER]["event"] == "left" and "最长列入期限" in left[OTHER]["reason_text"]
     assert "D9：仍在公示期内" in left[OTHER]["reason_text"]
     capped = ev.merchant(OTHER)

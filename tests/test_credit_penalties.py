@@ -389,6 +389,63 @@ def test_repair(case: Case) -> None:
     check(case)
 
 
+def test_a_repair_that_does_not_shorten_the_window_is_kept_but_leaves_the_penalty_unrepaired() -> None:
+    """Section 1: a repair applies when it is dated on or before T *and shortens the window*. Three
+    minor penalties in 365 days, each repaired only after its 3-month window had ended (so the
+    repair ends nothing), are three unrepaired penalties: BL_REPEAT_VIOLATION (section 5). Before
+    the fix any repair on file counted as applied and the merchant stayed off the black list."""
+    records = [B]
+    for n, decided in enumerate((date(2025, 12, 12), date(2026, 1, 31), date(2026, 3, 2))):
+        records += [
+            penalty(decided, fine="0.5", doc=f"D-{n}"),
+            repair(f"D-{n}", date(2026, 6, 10), no=f"XF-{n}"),
+        ]
+    ev = evaluate(records, T)
+    late = ev.penalty("D-2")
+    assert (late["base_disclosure_until"], late["repair_no"], late["repair_applied"]) == (
+        date(2026, 6, 2),
+        "XF-2",
+        False,
+    )
+    assert late["disclosure_until"] == date(2026, 6, 2) and not late["active"]
+    m = ev.merchant()
+    assert (m["tier"], m["on_black_list"], m["black_list_triggers"]) == ("D", True, ["BL_REPEAT_VIOLATION"])
+
+
+def test_a_repair_whose_minimum_reaches_the_sources_end_does_not_apply() -> None:
+    """The source's 公示截止期 (decision + 2 months) ends disclosure before the general penalty's
+    3-month repair minimum: a repair dated inside the window cannot end it sooner, so it does not
+    apply, the penalty stays active to the source's date, and three such count as unrepaired."""
+    records = [B]
+    for n, decided in enumerate((date(2026, 5, 20), date(2026, 5, 25), date(2026, 6, 1))):
+        records += [
+            penalty(decided, fine=3, until=date(decided.year, decided.month + 2, decided.day), doc=f"G-{n}"),
+            repair(f"G-{n}", decided.replace(day=decided.day + 10 if decided.day < 20 else 28), no=f"XG-{n}"),
+        ]
+    ev = evaluate(records, T)
+    for n, until in enumerate((date(2026, 7, 20), date(2026, 7, 25), date(2026, 8, 1))):
+        p = ev.penalty(f"G-{n}")
+        assert (p["repair_applied"], p["disclosure_until"], p["active"]) == (False, until, True), p
+    assert ev.merchant()["black_list_triggers"] == ["BL_REPEAT_VIOLATION"]
+
+
+def test_a_repair_that_shortens_the_window_by_a_day_applies() -> None:
+    """The boundary: a general penalty with no source date (window to decision + 1 year) repaired
+    on the day before that end ends it a day sooner, so the repair applies."""
+    records = [
+        B,
+        penalty(date(2025, 7, 1), fine=3, doc="D-EDGE"),
+        repair("D-EDGE", date(2026, 6, 29), no="XF-E"),
+    ]
+    p = evaluate(records, T).penalty("D-EDGE")
+    assert (p["base_disclosure_until"], p["repair_applied"], p["disclosure_until"], p["active"]) == (
+        date(2026, 7, 1),
+        True,
+        date(2026, 6, 29),
+        False,
+    )
+
+
 def test_resolved_penalty_explains_its_window() -> None:
     records = [
         B,

@@ -6,7 +6,10 @@
 -- Repairs: the latest delivery of each 修复决定编号, matched to the penalty by 文书号 and the
 -- party's USCC, dated on or before T (a repair dated later did not exist at T). With several,
 -- the earliest one governs, since it ends disclosure soonest. A repair of a penalty with a
--- non-repairable (serious) category is kept and flagged `repair_blocked`, never applied.
+-- non-repairable (serious) category is kept and flagged `repair_blocked`, never applied. A
+-- repair applies only when it shortens the window (section 1): one dated after the window ended,
+-- or whose minimum reaches the source's earlier 公示截止期, is kept but leaves the penalty
+-- unrepaired, as BL_REPEAT_VIOLATION counts it.
 CREATE TABLE IF NOT EXISTS penalties_resolved (
     as_of DATE NOT NULL,
     decision_doc_no VARCHAR,
@@ -116,7 +119,8 @@ repaired AS (
         w.*,
         r.repair_no,
         r.repair_date,
-        r.repair_no IS NOT NULL AND w.publishable AND NOT w.nonrepairable AS repair_applied,
+        r.repair_no IS NOT NULL AND w.publishable AND NOT w.nonrepairable
+            AND greatest(r.repair_date, w.repair_floor) < w.base_disclosure_until AS repair_applied,
         r.repair_no IS NOT NULL AND w.publishable AND w.nonrepairable AS repair_blocked
     FROM windowed AS w
     LEFT JOIN repairs_known AS r ON r.penalty_doc_no = w.decision_doc_no AND r.party_uscc = w.uscc
@@ -125,7 +129,7 @@ effective AS (
     SELECT
         *,
         CASE
-            WHEN repair_applied THEN least(base_disclosure_until, greatest(repair_date, repair_floor))
+            WHEN repair_applied THEN greatest(repair_date, repair_floor)
             ELSE base_disclosure_until
         END AS effective_until
     FROM repaired
