@@ -250,5 +250,13 @@ def test_messy_spellings_normalise_to_the_clean_verdict(con: duckdb.DuckDBPyConn
         "".join(chr(ord(c) - ord("A") + 0xFF41) if c.isalpha() else c for c in clean),  # full-width small
         clean[:8] + "—" + clean[8:],
         clean[:8] + "－" + clean[8:],
+        # spaces and dashes RE2's \s and a hyphen do not cover: no-break (spreadsheets, web
+        # pages), en and ideographic spaces, a zero-width space, the en dash and the minus sign
+        clean[:8] + "\u00a0" + clean[8:],
+        clean[:8] + "\u2002" + clean[8:],
+        clean[:2] + "\u3000" + clean[2:8] + "\u200b" + clean[8:],
+        clean[:8] + "\u2013" + clean[8:],
+        clean[:8] + "\u2212" + clean[8:],
+        "\u00a0" + clean + "\u00a0",
     ]
     assert verdicts(con, spellings, [clean] * len(spellings)) == [(True, True)] * len(spellings)

@@ -52,12 +52,18 @@ CREATE OR REPLACE MACRO parse_decimal(x) AS
     TRY_CAST(replace(to_halfwidth(norm_text(x)), ',', '') AS DECIMAL(18, 6));
 
 -- 统一社会信用代码 normalisation (GB 32100): trim, full-width to ASCII, upper-case,
--- drop spaces and dashes.
+-- drop spaces and dashes. RE2's \s is ASCII only, so the other spaces a spreadsheet or a web
+-- page leaves in a code (no-break, en, thin, zero-width, ideographic) and the Unicode dashes
+-- and minus signs are listed.
 CREATE OR REPLACE MACRO norm_uscc(x) AS
     CASE
         -- Most delivered codes are already clean: keep the full normalisation for the rest.
         WHEN regexp_full_match(x, '[0-9A-Z]{18}') THEN x
-        ELSE nullif(upper(regexp_replace(to_halfwidth(norm_text(x)), '[\s\-—－]', '', 'g')), '')
+        ELSE nullif(upper(regexp_replace(
+            to_halfwidth(norm_text(x)),
+            '[\s\x{00A0}\x{2000}-\x{200B}\x{202F}\x{205F}\x{3000}\x{FEFF}'
+                || '\-\x{2010}-\x{2015}\x{2212}\x{FE63}\x{FF0D}]',
+            '', 'g')), '')
     END;
 
 -- GB 32100-2015 check character. Letter prefixes in positions 1-8 are allowed, as the
