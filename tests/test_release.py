@@ -209,6 +209,20 @@ def test_changes_run_from_the_previous_release(con, tmp_path: Path) -> None:
             }
         ],
     )
+    # C4 was on the red list in the first release, so its exit after it is news
+    c4_red = {
+        "as_of": fx.d(-7),
+        "uscc": fx.C4,
+        "name": "武汉市江岸区丁记小吃店",
+        "district_code": fx.C4[2:8],
+        "tier": "A",
+        "score": 100,
+        "listed_since": fx.d(-37),
+        "valid_until": fx.d(358),
+        "reasons": "信用等级A，首次取得许可满2年且有有效许可，近3年无行政处罚。",
+        "policy_version": fx.POLICY,
+    }
+    fx.insert(con, "red_list", [c4_red])
     first = fx.publish(con, publish_dir, fx.d(-7), run_id="aaaaaaaa-1")
     # a first release holds only its own date's changes
     assert {(r["as_of"], r["list"], r["event"]) for r in read(first, "changes")} == {
@@ -222,6 +236,45 @@ def test_changes_run_from_the_previous_release(con, tmp_path: Path) -> None:
         (fx.AS_OF, "black", fx.C2, "entered"),
     ]
     assert all(r["reason_text"] for r in changes)
+
+
+def test_a_listing_that_began_and_ended_between_two_releases_is_not_published(con, tmp_path: Path) -> None:
+    """A merchant black-listed at d(-5) on a penalty revoked by d(-2) was on the list in neither
+    release: its entry and exit would publish the listing and the revoked decision's number now
+    (domain.md: a revoked decision is withdrawn; a release holds only what is disclosable)."""
+    publish_dir = tmp_path / "publish"
+    fx.load(con, fx.d(-7))
+    transient = [
+        {
+            "as_of": fx.d(-5),
+            "previous_as_of": fx.d(-6),
+            "list": "black",
+            "uscc": fx.C4,
+            "name": "武汉市江岸区丁记小吃店",
+            "event": "entered",
+            "reason_codes": ["BL_REVOCATION"],
+            "reason_text": "列入失信黑名单：武岸市监罚〔2026〕999号（吊销营业执照）。",
+        },
+        {
+            "as_of": fx.d(-2),
+            "previous_as_of": fx.d(-3),
+            "list": "black",
+            "uscc": fx.C4,
+            "name": "武汉市江岸区丁记小吃店",
+            "event": "left",
+            "reason_codes": ["BL_REVOCATION"],
+            "reason_text": "移出失信黑名单：原列入依据 武岸市监罚〔2026〕999号：处罚决定已撤销。",
+        },
+    ]
+    fx.insert(con, "list_history", transient)
+    fx.publish(con, publish_dir, fx.d(-7), run_id="aaaaaaaa-1")
+    second = fx.publish(con, publish_dir, fx.AS_OF, run_id="bbbbbbbb-2")
+    changes = read(second, "changes")
+    assert fx.C4 not in {r["uscc"] for r in changes}, changes
+    assert not any("999号" in (r["reason_text"] or "") for r in changes)
+    assert [(r["as_of"], r["list"], r["uscc"], r["event"]) for r in changes] == [
+        (fx.AS_OF, "black", fx.C2, "entered")
+    ]
 
 
 # --- files, manifest, datapackage -----------------------------------------------------------
