@@ -52,6 +52,7 @@ def credit_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     policy = load_policy()
     with warehouse.connect() as con:
         summary = compute_credit(con, as_of(context), policy)
+        _say_what_the_backfill_changed(context, summary)
         tiers = con.execute(
             "SELECT tier, count(*) FROM merchant_credit WHERE as_of = $t GROUP BY tier ORDER BY tier",
             {"t": as_of(context)},
@@ -85,6 +86,25 @@ def credit_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             metadata["entries_exits"] = dg.MetadataValue.json(changes.counts)
             metadata["changes"] = dg.MetadataValue.md(changes_markdown(changes))
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)
+
+
+def _say_what_the_backfill_changed(context: dg.AssetExecutionContext, summary: dict) -> None:
+    """A backfill before later evaluated dates re-derives their list chain (warehouse/credit.py);
+    the releases already published for them stay as they are (releases are immutable)."""
+    dates = ", ".join(str(d) for d in summary["later_rechained"])
+    if dates:
+        context.log.info(
+            f"credit for {as_of(context)}: the red lists' listed_since and the list history of the later "
+            f"evaluations {dates} now follow this one; releases already published for those dates are "
+            "unchanged: materialize their publish group again to publish the corrected lists"
+        )
+    stale = ", ".join(str(d) for d in summary["later_not_rechained"])
+    if stale:
+        context.log.warning(
+            f"credit for {as_of(context)}: the later evaluations {stale} were made under another policy "
+            "version, so their red lists' listed_since and list history still follow the evaluation "
+            "before this one: run the credit group for those dates again"
+        )
 
 
 def _json_safe(value: object) -> object:

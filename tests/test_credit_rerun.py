@@ -115,6 +115,53 @@ def test_earlier_date_evaluated_after_later_deliveries_gives_the_earlier_lists()
     assert dump(con, T1) == at_t1
 
 
+CHAIN = (date(2026, 3, 1), date(2026, 4, 15), date(2026, 6, 1))
+
+
+def chain_records() -> list[Record]:
+    """batch_one, plus a merchant red-listed at the first and last dates but not between: its
+    only permit lapses on 2026-03-31 and a new one starts on 2026-05-01."""
+    interrupted = make_uscc(21)
+    return [
+        *batch_one(),
+        permit(date(2023, 1, 1), valid_to=date(2026, 3, 31), uscc=interrupted, name="中断商店", doc="XK-I1"),
+        permit(date(2026, 5, 1), uscc=interrupted, name="中断商店", doc="XK-I2"),
+    ]
+
+
+def evaluated_in(records: list[Record], order: tuple[date, ...]) -> dict[date, dict[str, list[tuple]]]:
+    con = new_warehouse()
+    Deliveries(con).deliver(records)
+    for as_of in order:
+        evaluate_on(con, as_of)
+    return {as_of: dump(con, as_of, (*LISTS, "credit_evaluations")) for as_of in CHAIN}
+
+
+@pytest.mark.parametrize("order", [(0, 2, 1), (2, 1, 0), (1, 2, 0)], ids=["between", "descending", "before"])
+def test_a_backfill_leaves_every_date_as_evaluating_the_dates_in_order(order: tuple[int, ...]) -> None:
+    """The red list's listed_since, the list history and previous_as_of follow the evaluation
+    before theirs: a date evaluated between or before evaluated dates re-derives them for the
+    later ones. Before, the interrupted merchant stayed red 'since 2026-03-01' at 2026-06-01."""
+    records = chain_records()  # once: the fixtures number documents they are not given
+    in_order = evaluated_in(records, CHAIN)
+    red = {r[1]: r for r in in_order[CHAIN[2]]["red_list"]}
+    assert red[make_uscc(21)][6] == CHAIN[2]  # listed_since: the listing was interrupted at CHAIN[1]
+    assert evaluated_in(records, tuple(CHAIN[i] for i in order)) == in_order
+
+
+def test_a_later_date_of_another_policy_version_is_reported_not_rederived() -> None:
+    """Its chain's reasons and validity come from its own policy's numbers, which are not at hand."""
+    con = new_warehouse()
+    Deliveries(con).deliver(chain_records())
+    evaluate_on(con, CHAIN[0])
+    evaluate_on(con, CHAIN[2])
+    con.execute("UPDATE credit_evaluations SET policy_version = 'older' WHERE as_of = $d", {"d": CHAIN[2]})
+    before = dump(con, CHAIN[2], ("red_list", "list_history"))
+    summary = compute_credit(con, CHAIN[1], default_policy())
+    assert (summary["later_rechained"], summary["later_not_rechained"]) == ([], [CHAIN[2]])
+    assert dump(con, CHAIN[2], ("red_list", "list_history")) == before
+
+
 def test_later_delivery_changes_t1_as_expected() -> None:
     con = new_warehouse()
     feed = Deliveries(con)
