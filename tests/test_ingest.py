@@ -497,6 +497,24 @@ def test_unknown_columns_are_kept_in_extra_and_ignored_after(con, landing):
     assert len(validated(con)) == 1
 
 
+def test_a_field_given_by_two_columns_takes_the_first_value_and_keeps_the_other(con, landing):
+    """罚款金额（万元） and its code CF_NR_FK both map to fine_amount_wan: the field takes the first
+    value that is not a placeholder, and the other column stays in _extra, since nothing read is
+    lost (the second value was dropped before, even from the raw layer)."""
+    header = [*header_row("penalties", PEN_FIELDS), "CF_NR_FK"]
+    write_csv(
+        landing / "penalties" / "a.csv",
+        header,
+        [[*pen_rows(1, fine_amount_wan="0.2")[0], "5"], [*pen_rows(2, fine_amount_wan="--")[0], "7"]],
+    )
+
+    ingest(con, landing, "penalties")
+
+    first, second = raw(con)
+    assert (first["fine_amount_wan"], json.loads(first["_extra"])) == ("0.2", {"CF_NR_FK": "5"})
+    assert (second["fine_amount_wan"], json.loads(second["_extra"])) == ("7", {"CF_NR_FK": "7"})
+
+
 # --------------------------------------------------------------------------------------------
 # values
 

@@ -371,8 +371,13 @@ def _insert_raw(
     source: str = "_incoming",
     source_params: Mapping[str, object] | None = None,
 ) -> int:
-    """Map the columns of `source` (`_row_number, c0 .. cN`) onto the raw table; the rows inserted."""
+    """Map the columns of `source` (`_row_number, c0 .. cN`) onto the raw table; the rows inserted.
+
+    A field given by several columns (its Chinese name and its code, say) takes the first value
+    that is not a placeholder; the other columns are kept in `_extra` too, so that no value read
+    is lost when they disagree."""
     by_field, extras = _columns_by_field(contract, headers)
+    extras = sorted([*extras, *(i for positions in by_field.values() for i in positions[1:])])
     selects = []
     for f in contract.fields:
         idx = by_field.get(f.name, [])
