@@ -102,8 +102,10 @@ def prepare(
 
 def _gb18030_copy(fh: BinaryIO, scan: _Scan, scratch: Path) -> Path | None:
     """The UTF-8 copy `readers.read_file` would write of a CSV that is not UTF-8, or None: the
-    file is UTF-8, is refused before any copy (a cut or false UTF-8 one), or is not GB18030
-    either (the ingest meets that again and refuses it)."""
+    file is UTF-8, is refused before any copy (a cut or false UTF-8 one), is not GB18030
+    either, or is UTF-8 with damage that GB18030 would misread (`landing.DamagedUtf8`, decided
+    in the same pass as the copy, by the rule the reader applies): the ingest meets the last
+    two again and refuses the file, saying why."""
     try:
         if utf8_verdict(scan.head, scan.utf8) is not None:
             return None

@@ -38,6 +38,7 @@ import pyarrow as pa
 from warehouse.db import run_sql, sql_text
 from warehouse.landing import (
     NEITHER_UTF8_NOR_GB18030,
+    DamagedUtf8,
     Utf8Check,
     detect_encoding,
     transcode_to_utf8,
@@ -54,6 +55,9 @@ _CHUNK = 16 * 1024 * 1024
 
 class FileRefused(ValueError):
     """The file cannot be read as a delivery at all; the message says why and what to do."""
+
+
+REEXPORT_CSV = "ask the source to re-export it as UTF-8 or GB18030"
 
 
 # Failures of the machine, not of the file: a full or failing disk, too little memory. A file
@@ -244,12 +248,15 @@ def _read_csv(
         if encoding is None:
             # Not UTF-8: GB18030 or refused. One strict pass decodes and writes the UTF-8 copy
             # (deciding first and transcoding after decoded the file twice), unless the pass
-            # ahead has written it already.
+            # ahead has written it already (by the same rule). The same pass tells UTF-8 with a
+            # few damaged places, which GB18030 may accept as other characters: refused too.
             source = utf8_copy or Path(tmp) / "utf8.csv"
             scan = None
             if utf8_copy is None:
                 try:
                     transcode_to_utf8(path, "gb18030", source)
+                except DamagedUtf8 as exc:
+                    raise FileRefused(f"CSV {exc}; {REEXPORT_CSV}") from None
                 except UnicodeError:
                     raise FileRefused(
                         f"CSV {NEITHER_UTF8_NOR_GB18030}; re-export it as UTF-8 or GB18030"
@@ -487,6 +494,10 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, scan: _Scan | None) 
     try:
         encoding = None if scan is None or scan.utf8 is None else utf8_verdict(scan.head, scan.utf8)
         encoding = encoding or detect_encoding(path)
+    except DamagedUtf8 as exc:
+        raise FileRefused(
+            f"JSONL {exc}; JSON must be UTF-8: ask the source to re-export it as UTF-8"
+        ) from None
     except UnicodeError as exc:
         raise FileRefused(f"JSONL {exc}; JSON must be UTF-8") from None
     if encoding == "gb18030":
