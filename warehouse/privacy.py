@@ -65,10 +65,59 @@ class Finding:
 class DisclosurePolicy:
     version: str
     mask_replacement: str
-    mask_patterns: tuple[tuple[str, str], ...]
-    gate: dict[str, Any]
+    mask_patterns: tuple[tuple[str, str], ...]  # (id, pattern), shapes expanded
+    gate: dict[str, Any]  # every `*_pattern` with its shapes expanded
     keep_releases: int
     stale_staging_hours: float
+    # (id, pattern) used next to an ASCII letter: a pattern's `next_to_letter` form, else the pattern
+    mask_next_to_letter: tuple[tuple[str, str], ...] = ()
+
+
+# A placeholder of a shape (disclosure.yaml, `shapes`): {name}, {d}, {dx}, {d:1-8}, {d:0}, {d:12}.
+# Repetitions such as {4} or {1,6} start with a digit and are no placeholder.
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([0-9]-[0-9]|[0-9]+))?\}")
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def _digit_class(spec: str | None, full_width: bool) -> str:
+    """{d} and {d:...} as a character class: ASCII digits, and their full-width forms for masking."""
+    if spec is None:
+        return "[0-9０-９]" if full_width else "[0-9]"
+    if "-" in spec:
+        low, high = spec.split("-")
+        if low > high:
+            raise ValueError(f"empty digit range {{d:{spec}}}")
+        ascii_part = f"{low}-{high}"
+        wide_part = ascii_part.translate(_FULL_WIDTH)
+    else:
+        ascii_part = "".join(dict.fromkeys(spec))
+        wide_part = ascii_part.translate(_FULL_WIDTH)
+    if not full_width:
+        return ascii_part if len(ascii_part) == 1 else f"[{ascii_part}]"
+    return f"[{ascii_part}{wide_part}]"
+
+
+def expand_shapes(template: str, shapes: Mapping[str, str], *, full_width: bool, _depth: int = 0) -> str:
+    """A policy pattern with its shapes and digit placeholders replaced (see disclosure.yaml).
+
+    `full_width` makes every digit placeholder match full-width digits (and Ｘ, ｘ) too: masking
+    runs on the text as published, the gate on the text with full-width digits made ASCII."""
+    if _depth > 20:
+        raise ValueError(f"shapes nest too deep (a shape refers to itself?) in {template!r}")
+
+    def replace(match: re.Match[str]) -> str:
+        name, spec = match.group(1), match.group(2)
+        if name == "d":
+            return _digit_class(spec, full_width)
+        if spec is not None:
+            raise ValueError(f"only {{d:...}} takes digits, not {match.group(0)}")
+        if name == "dx":
+            return "[0-9０-９XxＸｘ]" if full_width else "[0-9Xx]"
+        if name not in shapes:
+            raise ValueError(f"unknown shape {match.group(0)} in {template!r}")
+        return expand_shapes(str(shapes[name]), shapes, full_width=full_width, _depth=_depth + 1)
+
+    return _PLACEHOLDER.sub(replace, template)
 
 
 @cache
@@ -77,15 +126,21 @@ def disclosure_policy(path: Path = DISCLOSURE_POLICY_PATH) -> DisclosurePolicy:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         masking = raw["masking"]
-        gate = raw["gate"]
+        gate = dict(raw["gate"])
+        shapes = dict(raw.get("shapes") or {})
+        if {"d", "dx"} & shapes.keys():
+            raise ValueError("shapes.d and shapes.dx are reserved for digits")
         required = (
             "max_findings_per_rule",
             "id_number_min_birth_year",
             "id_number_15_pattern",
             "id_number_15_exempt_columns",
+            "id_number_separated_pattern",
+            "id_number_separated_next_to_letter_pattern",
             "mobile_token_pattern",
             "mobile_separated_pattern",
             "landline_pattern",
+            "landline_token_pattern",
             "forbidden_columns",
             "forbidden_column_patterns",
             "complainant_names",
@@ -94,35 +149,71 @@ def disclosure_policy(path: Path = DISCLOSURE_POLICY_PATH) -> DisclosurePolicy:
         missing = [f"gate.{key}" for key in required if key not in gate]
         if missing:
             raise KeyError(", ".join(missing))
+        for key in [k for k in gate if k.endswith("_pattern")]:
+            gate[key] = expand_shapes(str(gate[key]), shapes, full_width=False)
         replacement = str(masking["replacement"])
         if any(ch.isdigit() for ch in replacement):
             raise ValueError("masking.replacement must hold no digit, or masked text could trip the gate")
+        patterns = [
+            (str(p["id"]), expand_shapes(str(p["pattern"]), shapes, full_width=True))
+            for p in masking["patterns"]
+        ]
+        next_to_letter = [
+            (str(p["id"]), expand_shapes(str(p["next_to_letter"]), shapes, full_width=True))
+            if p.get("next_to_letter") is not None
+            else pattern
+            for p, pattern in zip(masking["patterns"], patterns, strict=True)
+        ]
         policy = DisclosurePolicy(
             version=str(raw["version"]),
             mask_replacement=replacement,
-            mask_patterns=tuple((str(p["id"]), str(p["pattern"])) for p in masking["patterns"]),
+            mask_patterns=tuple(patterns),
             gate=gate,
             keep_releases=int(raw["retention"]["keep_releases"]),
             stale_staging_hours=float(raw["retention"]["stale_staging_hours"]),
+            mask_next_to_letter=tuple(next_to_letter),
         )
-    except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, yaml.YAMLError) as exc:
         raise ValueError(f"disclosure policy {path} is malformed: {exc!r}; fix the YAML and rerun") from exc
     if policy.keep_releases < 1:
         raise ValueError(f"disclosure policy {path}: retention.keep_releases must be at least 1")
     return policy
 
 
+# What may stand right before and after a masked number: the start or end, or any character but a
+# digit (ASCII or full-width) or an ASCII letter. A number next to an ASCII letter (part of a code
+# such as CN42010220260000035) is matched by the patterns' `next_to_letter` forms (disclosure.yaml)
+# with digit boundaries alone.
+_MASK_APART = "[^0-9０-９A-Za-z]"
+_MASK_DIGIT_BOUNDARY = "[^0-9０-９]"
+
+
 def masking_params(policy: DisclosurePolicy | None = None) -> dict[str, str]:
     """The bound parameters of `mask_pii` (sql/publish/macros.sql) for every release model.
 
-    The patterns' alternation is wrapped in digit boundaries so that a number inside a longer run
-    of digits is left alone, and the replacement keeps the boundary characters.
+    The patterns' alternation is wrapped in boundaries so that a number inside a longer run of
+    digits (ASCII or full-width) is left alone, and the replacement keeps the boundary characters.
+    Two branches: the patterns with neither a digit nor an ASCII letter on either side (groups 1
+    and 2), else their `next_to_letter` forms with no digit on either side (groups 3 and 4); the
+    groups of the branch that did not match are empty in the replacement.
+
+    After a number that ends in an ASCII digit or X, the boundary is RE2's zero-width `\\b` (no
+    ASCII letter, digit or _ follows) where it holds, so the character after the number is not
+    consumed: it stays the left boundary of a number right after it (`138 1234 5678，4201 0619
+    8503 1212 33`). Were it consumed, the search would go on inside that number and could mask
+    a part of it (`4201 [masked] 33`, 0619 8503 1212 read as a landline), which no second pass
+    undoes. A full-width digit after an ASCII one passes `\\b`: such a mixed run is masked in
+    part, never left unmasked.
     """
     policy = policy or disclosure_policy()
     alternation = "|".join(pattern for _, pattern in policy.mask_patterns)
+    next_to_letter = "|".join(pattern for _, pattern in (policy.mask_next_to_letter or policy.mask_patterns))
     return {
-        "pii_pattern": f"(^|[^0-9])(?:{alternation})([^0-9]|$)",
-        "pii_replacement": "\\1" + policy.mask_replacement + "\\2",
+        "pii_pattern": (
+            f"(^|{_MASK_APART})(?:{alternation})(?:\\b|({_MASK_APART}|$))"
+            f"|(^|{_MASK_DIGIT_BOUNDARY})(?:{next_to_letter})(?:\\b|({_MASK_DIGIT_BOUNDARY}|$))"
+        ),
+        "pii_replacement": "\\1\\3" + policy.mask_replacement + "\\2\\4",
     }
 
 
@@ -278,8 +369,9 @@ _TEXT_TYPES = frozenset(
 # Columns the privacy scan skips: their text (2026-11-25, true) holds no identity or phone number
 # and no name.
 _UNSCANNED_TYPES = frozenset(("DATE", "BOOLEAN"))
-# The shortest token a digit rule of privacy_findings.sql looks at (mobile numbers: 11 characters,
-# identity numbers 15 and 18) has this many digits at least (a trailing X is no digit).
+# The shortest token a digit rule of privacy_findings.sql looks at (landlines: 10 to 12 digits,
+# mobile numbers 11 and 13, identity numbers 15 and 18) has this many digits at least (a trailing X
+# is no digit).
 _TOKEN_RULE_DIGITS = 10
 
 
@@ -332,6 +424,9 @@ def digits_needed(policy: DisclosurePolicy) -> int:
             int(gate["known_identifiers"]["min_length"]) - 1,  # a trailing X is no digit
             _min_digits(gate["mobile_separated_pattern"]),
             _min_digits(gate["landline_pattern"]),
+            _min_digits(gate["landline_token_pattern"]),
+            _min_digits(gate["id_number_separated_pattern"]),
+            _min_digits(gate["id_number_separated_next_to_letter_pattern"]),
         ),
     )
 
@@ -427,6 +522,9 @@ def _scan_file(
             "mobile_token_pattern": gate["mobile_token_pattern"],
             "mobile_separated_pattern": gate["mobile_separated_pattern"],
             "landline_pattern": gate["landline_pattern"],
+            "landline_token_pattern": gate["landline_token_pattern"],
+            "id_number_separated_pattern": gate["id_number_separated_pattern"],
+            "id_number_separated_next_to_letter_pattern": gate["id_number_separated_next_to_letter_pattern"],
             "known_min_length": int(gate["known_identifiers"]["min_length"]),
             "max_findings": int(gate["max_findings_per_rule"]),
         }

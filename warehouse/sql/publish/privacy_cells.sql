@@ -29,11 +29,16 @@ FROM (
     WHERE digits
 );
 
--- Leaves with two or more digit runs, where separated phone numbers can be: whether the leaf, with
--- full-width digits, X, hyphens and brackets made ASCII when a digit run holds a full-width digit
--- or X, matches the policy's patterns of mobile numbers written in groups and of landlines, and
--- each number written with separators (blanks, hyphens, dots, brackets: `138 0013 8000`) taken
--- together. Digits that Chinese text separates (`没收14600元，罚款104300元`) are different numbers
+-- Leaves with two or more digit runs, where separated phone and identity numbers can be: whether the
+-- leaf, with full-width digits, X, hyphens and brackets made ASCII when a digit run holds a
+-- full-width digit or X, matches the policy's patterns of mobile numbers written in groups and of
+-- landlines; the identity numbers written in groups (`420106 19850312 1233`: the policy's
+-- id_number_separated_pattern with no ASCII letter or digit on either side, and its
+-- id_number_separated_next_to_letter_pattern with no digit on either side, as masking looks for
+-- them), each with its digits taken together (`id_numbers`, checked as identity numbers by
+-- privacy_findings.sql; one followed by an X is not taken, as privacy_tokens takes a digit run and
+-- the X after it for one longer token); and each number written with separators (blanks,
+-- hyphens, dots, brackets: `138 0013 8000`) taken together. Digits that Chinese text separates (`没收14600元，罚款104300元`) are different numbers
 -- and are never joined. Only numbers of $known_min_length characters or more are kept (a group of
 -- separators and digits shorter than that leaves a shorter number): no shorter one is compared.
 CREATE OR REPLACE TEMP TABLE privacy_grouped AS
@@ -48,16 +53,32 @@ SELECT
             lambda n: upper(regexp_replace(n, '[^0-9Xx]', '', 'g'))
         )
         ELSE []
-    END AS numbers
+    END AS numbers,
+    CASE
+        WHEN any_match THEN list_transform(
+            list_concat(
+                regexp_extract_all(
+                    ascii_value, '(^|[^0-9A-Za-z])(' || $id_number_separated_pattern || ')([^0-9A-Za-z]|$)', 2
+                ),
+                regexp_extract_all(
+                    ascii_value, '(^|[^0-9])(' || $id_number_separated_next_to_letter_pattern || ')([^0-9Xx]|$)', 2
+                )
+            ),
+            lambda n: upper(regexp_replace(n, '[^0-9Xx]', '', 'g'))
+        )
+        ELSE []
+    END AS id_numbers
 FROM (
     SELECT
         row_no,
         column_name,
         ascii_value,
-        -- one pass over the leaf for the three: most leaves match none of them
+        -- one pass over the leaf for the four: most leaves match none of them
         regexp_matches(
             ascii_value,
-            '(?:' || $mobile_separated_pattern || ')|(?:' || $landline_pattern || ')|[0-9][0-9 \t.()-]{'
+            '(?:' || $mobile_separated_pattern || ')|(?:' || $landline_pattern || ')|(?:'
+            || $id_number_separated_pattern || ')|(?:' || $id_number_separated_next_to_letter_pattern
+            || ')|[0-9][0-9 \t.()-]{'
             || greatest($known_min_length - 2, 0) || ',}[0-9Xx]'
         ) AS any_match
     FROM (

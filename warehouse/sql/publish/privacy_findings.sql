@@ -3,12 +3,19 @@
 -- with the total count of that rule and column. Digit rules look at maximal digit runs (tokens), so a number inside a longer run of
 -- digits is not taken for an identity or phone number. Whole-cell patterns run only on cells with
 -- the digit groups they need: every pattern over every cell of a large release would take minutes.
-WITH hits AS (
+WITH id_candidates AS (
+    -- what the identity-number rules look at: digit runs, and identity numbers written in groups
+    -- with their digits taken together (privacy_cells.sql)
+    SELECT row_no, column_name, token FROM privacy_tokens
+    UNION ALL
+    SELECT row_no, column_name, unnest(id_numbers) AS token FROM privacy_grouped
+),
+hits AS (
     -- 18-digit resident identity numbers that pass GB 11643 with a plausible birth year. The CASE
     -- keeps ric_valid to 18-character tokens with a birth century: AND does not stop DuckDB from
     -- evaluating it on every token, and most tokens are dates, amounts and codes.
     SELECT row_no, column_name, 'privacy.id_number' AS rule
-    FROM privacy_tokens
+    FROM id_candidates
     WHERE CASE
         WHEN length(token) = 18 AND substr(token, 7, 2) IN ('18', '19', '20')
             THEN ric_valid(token) AND TRY_CAST(substr(token, 7, 4) AS INTEGER) >= $id_number_min_birth_year
@@ -17,7 +24,7 @@ WITH hits AS (
     UNION ALL
     -- 15-digit identity numbers of the old kind, outside the code columns that hold such codes
     SELECT row_no, column_name, 'privacy.id_number_15'
-    FROM privacy_tokens
+    FROM id_candidates
     WHERE length(token) = 15
       AND regexp_full_match(token, $id_number_15_pattern)
       AND NOT list_contains($id_number_15_exempt_columns, column_name)
@@ -33,6 +40,11 @@ WITH hits AS (
     SELECT row_no, column_name, 'privacy.landline'
     FROM privacy_grouped
     WHERE landline
+    UNION ALL
+    -- a landline with its area code as one digit run (02787654321: 10 to 12 digits)
+    SELECT row_no, column_name, 'privacy.landline'
+    FROM privacy_tokens
+    WHERE length(token) BETWEEN 10 AND 12 AND regexp_full_match(token, $landline_token_pattern)
     UNION ALL
     -- (027)87654321 is one digit run after the bracket
     SELECT row_no, column_name, 'privacy.landline'
