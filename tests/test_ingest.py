@@ -26,6 +26,7 @@ from conftest import (
     files,
     header_row,
     ingest,
+    make_ric,
     make_uscc,
     quarantined,
     rows,
@@ -513,6 +514,28 @@ def test_a_field_given_by_two_columns_takes_the_first_value_and_keeps_the_other(
     first, second = raw(con)
     assert (first["fine_amount_wan"], json.loads(first["_extra"])) == ("0.2", {"CF_NR_FK": "5"})
     assert (second["fine_amount_wan"], json.loads(second["_extra"])) == ("7", {"CF_NR_FK": "7"})
+
+
+def test_a_second_identity_number_column_is_not_kept_in_clear(con, landing):
+    """An identity number may leave the raw layer only as a keyed hash, and `_extra` goes into a
+    quarantined row's record as it is: a second column of a hashed field (证件号码 and its code
+    CF_XDR_ZJHM) is not kept in `_extra` (a review found the clear number in quarantine_rows)."""
+    fields = [*PEN_FIELDS, *(["party_id_no"] if "party_id_no" not in PEN_FIELDS else [])]
+    number = make_ric(7)
+    record = {**valid_record("penalties", 1), "party_id_no": number, "fine_amount_wan": "not a number"}
+    write_csv(
+        landing / "penalties" / "a.csv",
+        [*header_row("penalties", fields), "CF_XDR_ZJHM"],
+        [[*(record.get(f) for f in fields), number]],
+    )
+
+    ingest(con, landing, "penalties")
+    stage_and_promote(con, "penalties")
+
+    (got,) = raw(con)
+    assert got["_extra"] is None
+    (quarantined,) = rows(con, "SELECT record FROM quarantine_rows")
+    assert number not in quarantined["record"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -375,9 +375,14 @@ def _insert_raw(
 
     A field given by several columns (its Chinese name and its code, say) takes the first value
     that is not a placeholder; the other columns are kept in `_extra` too, so that no value read
-    is lost when they disagree."""
+    is lost when they disagree. Not those of a field the contract hashes or drops (an identity
+    number): `_extra` goes into a quarantined row's record as it is, and such a value may leave
+    the raw layer only as a keyed hash."""
     by_field, extras = _columns_by_field(contract, headers)
-    extras = sorted([*extras, *(i for positions in by_field.values() for i in positions[1:])])
+    private = {f.name for f in contract.fields if f.privacy is not None}
+    extras = sorted(
+        [*extras, *(i for name, positions in by_field.items() if name not in private for i in positions[1:])]
+    )
     selects = []
     for f in contract.fields:
         idx = by_field.get(f.name, [])
