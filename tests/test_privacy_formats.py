@@ -225,6 +225,17 @@ def test_the_gate_finds_every_format_in_unmasked_columns(gate_con, tmp_path: Pat
             assert rule in found.get(("permit_no", row), set()), name
 
 
+def test_the_gate_finds_a_grouped_identity_number_right_after_another(gate_con, tmp_path: Path) -> None:
+    """The extraction's boundary after a number is zero-width where it can be: a consumed separator
+    left the next number without its own, so a valid one after one of the same shape with a wrong
+    check character went unfound (a review's reproduction, /tmp/review10/gate_adjacent_ids.py)."""
+    wrong = ID_A[:17] + ("1" if ID_A[-1] != "1" else "2")
+    grouped = [f"{n[:6]} {n[6:14]} {n[14:]}" for n in (wrong, ID_B)]
+    texts = [" ".join(grouped), "，".join(grouped), "ID" + " ".join(grouped)]
+    found = gate_rules(gate_con, tmp_path, {"authority": texts})
+    assert all(ID18 in found.get(("authority", row), set()) for row in range(len(texts))), found
+
+
 def test_masked_formats_leave_the_gate_nothing(memory, gate_con, tmp_path: Path) -> None:
     texts = [context.format(number) for _, number, _ in PERSONAL for context in CONTEXTS]
     assert gate_rules(gate_con, tmp_path, {"content": mask(memory, texts)}) == {}

@@ -41,6 +41,8 @@ FROM (
 -- hyphens, dots, brackets: `138 0013 8000`) taken together. Digits that Chinese text separates (`没收14600元，罚款104300元`) are different numbers
 -- and are never joined. Only numbers of $known_min_length characters or more are kept (a group of
 -- separators and digits shorter than that leaves a shorter number): no shorter one is compared.
+-- After an identity number the boundary is zero-width (RE2's \b) where it can be, as in masking: a
+-- consumed separator would be missing before the number right after it (`4201… 1231 4201… 4569`).
 CREATE OR REPLACE TEMP TABLE privacy_grouped AS
 SELECT
     row_no,
@@ -58,10 +60,10 @@ SELECT
         WHEN any_match THEN list_transform(
             list_concat(
                 regexp_extract_all(
-                    ascii_value, '(^|[^0-9A-Za-z])(' || $id_number_separated_pattern || ')([^0-9A-Za-z]|$)', 2
+                    ascii_value, '(^|[^0-9A-Za-z])(' || $id_number_separated_pattern || ')(?:\b|[^0-9A-Za-z]|$)', 2
                 ),
                 regexp_extract_all(
-                    ascii_value, '(^|[^0-9])(' || $id_number_separated_next_to_letter_pattern || ')([^0-9Xx]|$)', 2
+                    ascii_value, '(^|[^0-9])(' || $id_number_separated_next_to_letter_pattern || ')(?:\b|[^0-9Xx]|$)', 2
                 )
             ),
             lambda n: upper(regexp_replace(n, '[^0-9Xx]', '', 'g'))
