@@ -93,6 +93,7 @@ def test_publish_sql_selects_exactly_the_contract_columns_and_types(con, name: s
     from warehouse.db import run_sql
 
     run_sql(con, "publish/macros")
+    run_sql(con, "publish/previous_listings_reset")
     (statement,) = split_statements(sql_text(f"publish/{name}"))
     params = {"as_of": fx.AS_OF, "previous_release_as_of": None, **masking_params()}
     described = con.sql(f"DESCRIBE {statement}", params=release._bound(statement, params)).fetchall()
@@ -229,11 +230,11 @@ def test_changes_run_from_the_previous_release(con, tmp_path: Path) -> None:
         (fx.d(-7), "black", "entered"),
         (fx.d(-7), "red", "entered"),
     }
+    # C2 (black) is in both releases: its entry in the fixture's history at AS_OF is no news
     second = fx.publish(con, publish_dir, fx.AS_OF, run_id="bbbbbbbb-2")
     changes = read(second, "changes")
     assert [(r["as_of"], r["list"], r["uscc"], r["event"]) for r in changes] == [
         (fx.d(-3), "red", fx.C4, "left"),
-        (fx.AS_OF, "black", fx.C2, "entered"),
     ]
     assert all(r["reason_text"] for r in changes)
 
@@ -267,6 +268,9 @@ def test_a_listing_that_began_and_ended_between_two_releases_is_not_published(co
         },
     ]
     fx.insert(con, "list_history", transient)
+    con.execute(
+        "DELETE FROM black_list WHERE as_of = $d AND uscc = $u", {"d": fx.d(-7), "u": fx.C2}
+    )  # C2 is new
     fx.publish(con, publish_dir, fx.d(-7), run_id="aaaaaaaa-1")
     second = fx.publish(con, publish_dir, fx.AS_OF, run_id="bbbbbbbb-2")
     changes = read(second, "changes")
@@ -275,6 +279,62 @@ def test_a_listing_that_began_and_ended_between_two_releases_is_not_published(co
     assert [(r["as_of"], r["list"], r["uscc"], r["event"]) for r in changes] == [
         (fx.AS_OF, "black", fx.C2, "entered")
     ]
+
+
+def _black(as_of: date, event: str, text: str) -> dict:
+    return {
+        "as_of": as_of,
+        "previous_as_of": as_of - timedelta(days=1),
+        "list": "black",
+        "uscc": fx.C4,
+        "name": "武汉市江岸区丁记小吃店",
+        "event": event,
+        "reason_codes": ["BL_REVOCATION"],
+        "reason_text": text,
+    }
+
+
+def _c4_black_in_the_first_release(con, publish_dir: Path) -> None:
+    fx.load(con, fx.d(-7))
+    c4 = {**fx.rows(fx.d(-7))["black_list"][0], "uscc": fx.C4, "name": "武汉市江岸区丁记小吃店"}
+    fx.insert(con, "black_list", [c4])
+    fx.publish(con, publish_dir, fx.d(-7), run_id="aaaaaaaa-1")
+
+
+def test_an_exit_and_a_transient_relisting_publish_only_the_exit_of_the_published_listing(
+    con, tmp_path: Path
+) -> None:
+    """C4 was black-listed in the first release, left at d(-6), was listed again at d(-5) on a
+    penalty revoked by d(-2): the second release tells the exit of the listing it had published,
+    and nothing of the one in between (a review's reproduction, /tmp/review10/changes_relisted.py)."""
+    publish_dir = tmp_path / "publish"
+    _c4_black_in_the_first_release(con, publish_dir)
+    first_exit = "移出失信黑名单：原列入依据 武岸市监罚〔2026〕104号：公示期已届满。"
+    fx.insert(
+        con,
+        "list_history",
+        [
+            _black(fx.d(-6), "left", first_exit),
+            _black(fx.d(-5), "entered", "列入失信黑名单：武岸市监罚〔2026〕999号（吊销营业执照）。"),
+            _black(fx.d(-2), "left", "移出失信黑名单：原列入依据 武岸市监罚〔2026〕999号：处罚决定已撤销。"),
+        ],
+    )
+    changes = read(fx.publish(con, publish_dir, fx.AS_OF, run_id="bbbbbbbb-2"), "changes")
+    c4 = [(r["as_of"], r["event"], r["reason_text"]) for r in changes if r["uscc"] == fx.C4]
+    assert c4 == [(fx.d(-6), "left", first_exit)]
+
+
+def test_the_previous_release_is_read_from_its_files_not_from_the_warehouse(con, tmp_path: Path) -> None:
+    """The warehouse may no longer hold the previous release's lists (rebuilt, restored, never
+    evaluated that date): the exit of a merchant that release published is still told (a review's
+    reproduction, /tmp/review10/changes_no_prev_rows.py)."""
+    publish_dir = tmp_path / "publish"
+    _c4_black_in_the_first_release(con, publish_dir)
+    for table in ("black_list", "red_list"):
+        con.execute(f"DELETE FROM {table} WHERE as_of = $d", {"d": fx.d(-7)})
+    fx.insert(con, "list_history", [_black(fx.d(-2), "left", "移出失信黑名单：原列入依据已届满。")])
+    changes = read(fx.publish(con, publish_dir, fx.AS_OF, run_id="bbbbbbbb-2"), "changes")
+    assert [(r["as_of"], r["event"]) for r in changes if r["uscc"] == fx.C4] == [(fx.d(-2), "left")]
 
 
 # --- files, manifest, datapackage -----------------------------------------------------------

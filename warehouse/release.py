@@ -117,14 +117,12 @@ def read_latest(publish_dir: Path) -> dict[str, Any] | None:
         return None
 
 
-def previous_release_as_of(publish_dir: Path, as_of: date) -> date | None:
-    """The latest as_of before `as_of` among the releases present: where `changes` starts from."""
+def previous_release(publish_dir: Path, as_of: date) -> Path | None:
+    """The newest release of the latest as_of before `as_of`: what `changes` is measured against."""
     earlier = [
-        d
-        for d in (date.fromisoformat(RELEASE_ID.match(i).group(1)) for i in release_ids(publish_dir))
-        if d < as_of
+        i for i in release_ids(publish_dir) if date.fromisoformat(RELEASE_ID.match(i).group(1)) < as_of
     ]
-    return max(earlier, default=None)
+    return Path(publish_dir) / "releases" / earlier[-1] if earlier else None
 
 
 def _sha256(path: Path) -> str:
@@ -243,9 +241,7 @@ def build_release(
     rid = release_id(as_of, created, run_id)
     with _candidate_lock(publish_dir, rid):
         staging = prepare_staging(publish_dir, rid)
-        files = write_data_files(
-            con, staging, as_of, policy_version, previous_release_as_of(publish_dir, as_of)
-        )
+        files = write_data_files(con, staging, as_of, policy_version, previous_release(publish_dir, as_of))
         datapackage = write_datapackage(staging, rid, as_of, created, files)
         write_manifest(staging, rid, as_of, policy_version, run_id, created, files, datapackage)
         sync_tree(staging)
@@ -433,10 +429,22 @@ def write_data_files(
     staging: Path,
     as_of: date,
     policy_version: str,
-    previous_as_of: date | None,
+    previous: Path | None,
 ) -> dict[str, dict[str, Any]]:
     """Write every published Parquet file; return the manifest entries keyed by file name."""
     run_sql(con, "publish/macros")
+    run_sql(con, "publish/previous_listings_reset")
+    previous_as_of = None
+    if previous is not None:
+        previous_as_of = date.fromisoformat(RELEASE_ID.match(previous.name).group(1))
+        run_sql(
+            con,
+            "publish/previous_listings",
+            {
+                "black_list": str(previous / "black_list.parquet"),
+                "red_list": str(previous / "red_list.parquet"),
+            },
+        )
     params = {"as_of": as_of, "previous_release_as_of": previous_as_of, **masking_params()}
     metadata = {"as_of": as_of.isoformat(), "policy_version": policy_version}
     return {
