@@ -95,8 +95,8 @@ def _say_what_the_backfill_changed(context: dg.AssetExecutionContext, summary: d
     if dates:
         context.log.info(
             f"credit for {as_of(context)}: the red lists' listed_since and the list history of the later "
-            f"evaluations {dates} now follow this one; releases already published for those dates are "
-            "unchanged: materialize their publish group again to publish the corrected lists"
+            f"evaluations {dates} were derived again after this one; releases already published for "
+            "those dates are unchanged: materialize their publish group again to publish the corrected lists"
         )
     stale = ", ".join(str(d) for d in summary["later_not_rechained"])
     if stale:
@@ -108,5 +108,8 @@ def _say_what_the_backfill_changed(context: dg.AssetExecutionContext, summary: d
 
 
 def _json_safe(value: object) -> object:
-    """Dates and decimals of the summary row as text: metadata must be plain JSON."""
+    """Dates and decimals of the summary row as text, lists of them as lists: metadata must be
+    plain JSON."""
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
     return value if value is None or isinstance(value, bool | int | float | str) else str(value)

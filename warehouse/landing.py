@@ -405,12 +405,6 @@ class Utf8Tally:
     first_error: int | None = None  # byte offset of the first, from 0
     first_error_line: int | None = None  # its line, from 1 (line feeds before it + 1)
 
-    @property
-    def share(self) -> float:
-        """Well-formed multi-byte sequences among the non-ASCII sequences and errors."""
-        found = self.wide + self.narrow + self.errors
-        return (self.wide + self.narrow) / found if found else 0.0
-
     def damaged(self, private_use: bool = False) -> bool:
         """Whether the file is evidently UTF-8 with damage, not GB18030 (see DAMAGED_UTF8_*).
 
