@@ -49,7 +49,7 @@ WITH_EMPTY_LINES = {"blank", "blank_crlf", "blank_cr", "seam_nn", "seam_nrn", "s
 def test_scan_matches_the_passes_it_replaced(tmp_path):
     for name, path in _files(tmp_path):
         scan = readers._scan(path, decode=True)
-        status = landing._decodes(path, "utf-8")
+        status = landing._decodes(path)
         assert scan.utf8 == status, name
         try:
             expected = landing.utf8_encoding(path)
@@ -129,7 +129,17 @@ _UTF8_PIECES = [
 
 def _python_verdict(data: bytes, chunk: int) -> str:
     """Python's strict incremental decoder on bytes read in chunks of `chunk` bytes: ok, cut or invalid."""
-    return landing.decoder_verdict((data[i : i + chunk] for i in range(0, len(data), chunk)), "utf-8")
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    try:
+        for i in range(0, len(data), chunk):
+            decoder.decode(data[i : i + chunk])
+    except UnicodeDecodeError:
+        return "invalid"
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cut"
+    return "ok"
 
 
 @settings(max_examples=500, deadline=None)
@@ -146,4 +156,4 @@ def test_utf8_check_gives_the_decoders_verdict_whatever_the_chunks(data, chunk) 
         m.setattr(landing, "_CHUNK", chunk)
         assert readers.scan_stream(io.BytesIO(data), decode=True).utf8 == _python_verdict(data, chunk)
         (path := Path(tmp) / "f").write_bytes(data)
-        assert landing._decodes(path, "utf-8") == _python_verdict(data, chunk)
+        assert landing._decodes(path) == _python_verdict(data, chunk)

@@ -22,12 +22,14 @@ from hypothesis import strategies as st
 
 from warehouse import release
 from warehouse.db import configure, run_sql
-from warehouse.privacy import disclosure_policy, expand_shapes, masking_params, scan_release
+from warehouse.privacy import disclosure_policy, expand_shapes, scan_release
 
 try:
     import test_release_fixtures as fx
+    from test_privacy import mask
 except ModuleNotFoundError:  # tests imported as a package
     from tests import test_release_fixtures as fx
+    from tests.test_privacy import mask
 
 MASK = disclosure_policy().mask_replacement
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
@@ -161,18 +163,6 @@ def gate_con():
     connection = fx.warehouse()
     yield connection
     connection.close()
-
-
-def mask(con: duckdb.DuckDBPyConnection, texts: list[str]) -> list[str]:
-    """The release SQL's masking of `texts` (the mask_pii macro with the policy's parameters)."""
-    p = masking_params()
-    return [
-        r[0]
-        for r in con.execute(
-            "SELECT mask_pii(t, $p, $r) FROM unnest($texts) WITH ORDINALITY AS u(t, i) ORDER BY i",
-            {"texts": texts, "p": p["pii_pattern"], "r": p["pii_replacement"]},
-        ).fetchall()
-    ]
 
 
 def gate_rules(con: duckdb.DuckDBPyConnection, folder: Path, columns: dict[str, list[str]]) -> dict:

@@ -191,24 +191,31 @@ def test_lists_carry_reasons_basis_and_removal_conditions(published: Path) -> No
     assert (red["uscc"], red["tier"], red["score"], red["valid_until"]) == (fx.C3, "A", 100, fx.d(365))
 
 
+def _c4_history(as_of: date, list_: str, event: str, codes: list[str], text: str) -> dict:
+    """A list_history row of C4, against the evaluation the day before."""
+    return {
+        "as_of": as_of,
+        "previous_as_of": as_of - timedelta(days=1),
+        "list": list_,
+        "uscc": fx.C4,
+        "name": "武汉市江岸区丁记小吃店",
+        "event": event,
+        "reason_codes": codes,
+        "reason_text": text,
+    }
+
+
+def _black(as_of: date, event: str, text: str) -> dict:
+    return _c4_history(as_of, "black", event, ["BL_REVOCATION"], text)
+
+
 def test_changes_run_from_the_previous_release(con, tmp_path: Path) -> None:
     publish_dir = tmp_path / "publish"
     fx.load(con, fx.d(-7))  # the credit stage's tables for the week before, too
     fx.insert(
         con,
         "list_history",
-        [
-            {
-                "as_of": fx.d(-3),
-                "previous_as_of": fx.d(-4),
-                "list": "red",
-                "uscc": fx.C4,
-                "name": "武汉市江岸区丁记小吃店",
-                "event": "left",
-                "reason_codes": ["RL_LISTED"],
-                "reason_text": "移出诚信红名单：近365日有行政处罚。",
-            }
-        ],
+        [_c4_history(fx.d(-3), "red", "left", ["RL_LISTED"], "移出诚信红名单：近365日有行政处罚。")],
     )
     # C4 was on the red list in the first release, so its exit after it is news
     c4_red = {
@@ -246,26 +253,8 @@ def test_a_listing_that_began_and_ended_between_two_releases_is_not_published(co
     publish_dir = tmp_path / "publish"
     fx.load(con, fx.d(-7))
     transient = [
-        {
-            "as_of": fx.d(-5),
-            "previous_as_of": fx.d(-6),
-            "list": "black",
-            "uscc": fx.C4,
-            "name": "武汉市江岸区丁记小吃店",
-            "event": "entered",
-            "reason_codes": ["BL_REVOCATION"],
-            "reason_text": "列入失信黑名单：武岸市监罚〔2026〕999号（吊销营业执照）。",
-        },
-        {
-            "as_of": fx.d(-2),
-            "previous_as_of": fx.d(-3),
-            "list": "black",
-            "uscc": fx.C4,
-            "name": "武汉市江岸区丁记小吃店",
-            "event": "left",
-            "reason_codes": ["BL_REVOCATION"],
-            "reason_text": "移出失信黑名单：原列入依据 武岸市监罚〔2026〕999号：处罚决定已撤销。",
-        },
+        _black(fx.d(-5), "entered", "列入失信黑名单：武岸市监罚〔2026〕999号（吊销营业执照）。"),
+        _black(fx.d(-2), "left", "移出失信黑名单：原列入依据 武岸市监罚〔2026〕999号：处罚决定已撤销。"),
     ]
     fx.insert(con, "list_history", transient)
     con.execute(
@@ -279,19 +268,6 @@ def test_a_listing_that_began_and_ended_between_two_releases_is_not_published(co
     assert [(r["as_of"], r["list"], r["uscc"], r["event"]) for r in changes] == [
         (fx.AS_OF, "black", fx.C2, "entered")
     ]
-
-
-def _black(as_of: date, event: str, text: str) -> dict:
-    return {
-        "as_of": as_of,
-        "previous_as_of": as_of - timedelta(days=1),
-        "list": "black",
-        "uscc": fx.C4,
-        "name": "武汉市江岸区丁记小吃店",
-        "event": event,
-        "reason_codes": ["BL_REVOCATION"],
-        "reason_text": text,
-    }
 
 
 def _c4_black_in_the_first_release(con, publish_dir: Path) -> None:

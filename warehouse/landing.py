@@ -22,7 +22,7 @@ import re
 import stat
 import struct
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,11 +245,11 @@ def utf8_encoding(path: Path) -> str | None:
     copy, so that a GB18030 file is decoded once). Raises UnicodeError as detect_encoding does."""
     with path.open("rb") as fh:
         head = fh.read(3)
-    return utf8_verdict(head, _decodes(path, "utf-8"))
+    return utf8_verdict(head, _decodes(path))
 
 
 def utf8_verdict(head: bytes, utf8: str) -> str | None:
-    """`utf8_encoding` from the file's first 3 bytes and its `_decodes(path, "utf-8")` status,
+    """`utf8_encoding` from the file's first 3 bytes and its `_decodes(path)` status,
     for a reader that decoded the file in a pass of its own (see readers._scan)."""
     if utf8 == "cut":
         raise UnicodeError("is UTF-8 that ends in the middle of a character: the file was cut short")
@@ -349,33 +349,15 @@ class Utf8Check:
         return True
 
 
-def _decodes(path: Path, encoding: str) -> str:
-    """ "ok"; "cut" when every byte decodes but the last character is incomplete; else "invalid"."""
+def _decodes(path: Path) -> str:
+    """ "ok"; "cut" when every byte decodes as UTF-8 but the last character is incomplete; else
+    "invalid"."""
     with path.open("rb") as fh:
-        chunks = iter(lambda: fh.read(_CHUNK), b"")
-        if encoding == "utf-8":
-            check = Utf8Check()
-            for chunk in chunks:
-                if not check.feed(chunk):
-                    break
-            return check.verdict()
-        return decoder_verdict(chunks, encoding)
-
-
-def decoder_verdict(chunks: Iterable[bytes], encoding: str) -> str:
-    """`_decodes`'s verdict by Python's strict incremental decoder of `encoding`, chunk by chunk
-    (for UTF-8, the verdict `Utf8Check` gives faster)."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    try:
-        for chunk in chunks:
-            decoder.decode(chunk)
-    except UnicodeDecodeError:
-        return "invalid"
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "cut"
-    return "ok"
+        check = Utf8Check()
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            if not check.feed(chunk):
+                break
+        return check.verdict()
 
 
 def transcode_to_utf8(source: Path | BinaryIO, encoding: str, target: Path) -> None:

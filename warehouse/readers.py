@@ -57,7 +57,7 @@ class FileRefused(ValueError):
     """The file cannot be read as a delivery at all; the message says why and what to do."""
 
 
-REEXPORT_CSV = "ask the source to re-export it as UTF-8 or GB18030"
+REEXPORT_CSV = "re-export it as UTF-8 or GB18030"
 
 
 # Failures of the machine, not of the file: a full or failing disk, too little memory. A file
@@ -172,7 +172,7 @@ class _Scan:
     """What one pass over a file's bytes tells (`_scan`)."""
 
     head: bytes  # the first 3 bytes
-    utf8: str | None  # as landing._decodes(path, "utf-8"): ok, cut or invalid; None: not decoded
+    utf8: str | None  # as landing._decodes(path): ok, cut or invalid; None: not decoded
     nul: bool  # holds a NUL byte
     blank: bool  # holds a BLANK_LINE_ENDS pair: may hold an empty line (`_blank_record_positions`)
     crlf: bool  # holds "\r\n"
@@ -241,7 +241,7 @@ def _read_csv(
     try:
         encoding = utf8_verdict(scan.head, scan.utf8)
     except UnicodeError as exc:
-        raise FileRefused(f"CSV {exc}; re-export it as UTF-8 or GB18030") from None
+        raise FileRefused(f"CSV {exc}; {REEXPORT_CSV}") from None
     csv.field_size_limit(max(csv.field_size_limit(), CSV_MAX_LINE_BYTES))
     with tempfile.TemporaryDirectory(prefix="credit-lists-") as tmp:
         source = path
@@ -256,11 +256,9 @@ def _read_csv(
                 try:
                     transcode_to_utf8(path, "gb18030", source)
                 except DamagedUtf8 as exc:
-                    raise FileRefused(f"CSV {exc}; {REEXPORT_CSV}") from None
+                    raise FileRefused(f"CSV {exc}; ask the source to {REEXPORT_CSV}") from None
                 except UnicodeError:
-                    raise FileRefused(
-                        f"CSV {NEITHER_UTF8_NOR_GB18030}; re-export it as UTF-8 or GB18030"
-                    ) from None
+                    raise FileRefused(f"CSV {NEITHER_UTF8_NOR_GB18030}; {REEXPORT_CSV}") from None
             encoding = "gb18030"
         header = _csv_header(source)
         if any("\r" in cell or "\n" in cell for cell in header):
@@ -315,8 +313,7 @@ def _csv_header(source: Path) -> list[str]:
         raise FileRefused("CSV has no header row; the first line must name the columns")
     if any("\x00" in cell for cell in header):
         raise FileRefused(
-            "CSV header holds NUL characters: the file looks like UTF-16 or binary; "
-            "re-export it as UTF-8 or GB18030"
+            f"CSV header holds NUL characters: the file looks like UTF-16 or binary; {REEXPORT_CSV}"
         )
     if len(header) > MAX_COLUMNS:
         raise FileRefused(f"CSV has {len(header)} columns, more than {MAX_COLUMNS}; not a 双公示 delivery")
